@@ -1,0 +1,101 @@
+"""Append-only log of every access to patient data, in the spirit of NEN 7513.
+
+Rows hold copies (names, roles, organisation) rather than foreign keys, so the log survives changes
+and deletions elsewhere and never blocks them. Each row carries the hash of the previous row: any
+later change or deletion breaks the chain, which ``manage.py audit_verify`` detects. On PostgreSQL
+a trigger (see the migration) additionally refuses UPDATE and DELETE.
+"""
+
+import hashlib
+import json
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class AppendOnlyError(Exception):
+    """Raised on any attempt to change or delete an audit row through the ORM."""
+
+
+class AuditQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("The audit log is append-only.")
+
+    def delete(self):
+        raise AppendOnlyError("The audit log is append-only.")
+
+
+class AuditEvent(models.Model):
+    class Action(models.TextChoices):
+        VIEW = "view", _("view")
+        LIST = "list", _("list / search hit")
+        CREATE = "create", _("create")
+        CHANGE = "change", _("change")
+        PRINT = "print", _("print / download")
+        EXPORT = "export", _("export")
+        LOGIN = "login", _("login")
+        LOGIN_FAILED = "login_failed", _("failed login")
+        LOCKOUT = "lockout", _("account locked")
+        SECURITY = "security", _("security change")
+
+    class Channel(models.TextChoices):
+        WEB = "web", _("web")
+        API = "api", _("REST API")
+        FHIR = "fhir", _("FHIR")
+        ADMIN = "admin", _("admin")
+        TASK = "task", _("background task")
+
+    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices)
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    user_id = models.BigIntegerField(_("user id"), null=True, blank=True, db_index=True)
+    username = models.CharField(_("user"), max_length=150, blank=True)
+    api_key = models.CharField(_("API key"), max_length=150, blank=True)
+    roles = models.CharField(_("roles"), max_length=200, blank=True)
+    organisation = models.CharField(_("organisation"), max_length=300, blank=True)
+    patient_id = models.BigIntegerField(_("patient id"), null=True, blank=True, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=60, blank=True)
+    object_id = models.CharField(_("object id"), max_length=60, blank=True)
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+    ip = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    prev_hash = models.CharField(max_length=64, editable=False)
+    hash = models.CharField(max_length=64, editable=False, unique=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username or self.api_key} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None or not self._state.adding:
+            raise AppendOnlyError("The audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("The audit log is append-only.")
+
+    def compute_hash(self) -> str:
+        payload = {
+            "prev": self.prev_hash,
+            "at": self.at.isoformat(),
+            "action": self.action,
+            "channel": self.channel,
+            "user_id": self.user_id,
+            "username": self.username,
+            "api_key": self.api_key,
+            "roles": self.roles,
+            "organisation": self.organisation,
+            "patient_id": self.patient_id,
+            "object_type": self.object_type,
+            "object_id": self.object_id,
+            "detail": self.detail,
+            "ip": self.ip,
+        }
+        encoded = json.dumps(payload, sort_keys=True, ensure_ascii=True).encode()
+        return hashlib.sha256(encoded).hexdigest()

@@ -1,0 +1,98 @@
+"""Writing and verifying the audit log. Every room calls ``audit_record`` / ``audit_record_many``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from django.db import connection, transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from .models import AuditEvent
+
+GENESIS_HASH = "0" * 64
+_CHAIN_LOCK_ID = 7513
+
+
+class Who(Protocol):
+    """Whoever touches patient data: a person in the browser, an API client, a background task."""
+
+    audit_user_id: int | None
+    audit_username: str
+    audit_api_key: str
+    audit_roles: str
+    audit_organisation: str
+    channel: str
+    ip: str | None
+
+
+@dataclass(frozen=True)
+class Touch:
+    """One patient record (and optionally the object within it) that was accessed."""
+
+    patient_id: int | None
+    obj: Model | None = None
+    detail: str = ""
+
+
+def _lock_chain() -> str:
+    """Serialise writers of the hash chain and return the hash of the newest row."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_ID])
+    last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+    return last or GENESIS_HASH
+
+
+def audit_record_many(*, who: Who, action: str, touches: Iterable[Touch]) -> list[AuditEvent]:
+    touches = list(touches)
+    if not touches:
+        return []
+    now = timezone.now()
+    with transaction.atomic():
+        prev = _lock_chain()
+        events = []
+        for touch in touches:
+            event = AuditEvent(
+                at=now,
+                action=action,
+                channel=who.channel,
+                user_id=who.audit_user_id,
+                username=who.audit_username[:150],
+                api_key=who.audit_api_key[:150],
+                roles=who.audit_roles[:200],
+                organisation=who.audit_organisation[:300],
+                patient_id=touch.patient_id,
+                object_type=touch.obj._meta.label_lower if touch.obj is not None else "",
+                object_id=str(touch.obj.pk) if touch.obj is not None else "",
+                detail=touch.detail[:300],
+                ip=who.ip,
+                prev_hash=prev,
+            )
+            event.hash = event.compute_hash()
+            prev = event.hash
+            events.append(event)
+        return AuditEvent.objects.bulk_create(events)
+
+
+def audit_record(
+    *, who: Who, action: str, patient_id: int | None, obj: Model | None = None, detail: str = ""
+) -> AuditEvent:
+    return audit_record_many(
+        who=who, action=action, touches=[Touch(patient_id=patient_id, obj=obj, detail=detail)]
+    )[0]
+
+
+def audit_verify_chain(*, batch_size: int = 5000) -> list[str]:
+    """Walk the whole log in insertion order; return a description of every broken link."""
+    problems: list[str] = []
+    prev = GENESIS_HASH
+    for event in AuditEvent.objects.order_by("id").iterator(chunk_size=batch_size):
+        if event.prev_hash != prev:
+            problems.append(f"row {event.pk}: previous-hash link broken (row deleted or inserted)")
+        if event.compute_hash() != event.hash:
+            problems.append(f"row {event.pk}: content does not match its hash (row changed)")
+        prev = event.hash
+    return problems

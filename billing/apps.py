@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class BillingConfig(AppConfig):
+    """Tariffs, routing to zorggroep or insurer, invoices and claims."""
+
+    name = "billing"
+    verbose_name = _("Billing")

@@ -1,0 +1,116 @@
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from carechain.models import Insurance, Insurer, KetenzorgEnrolment, Patient, Practice
+from carechain.validators import normalise_bsn, validate_agb, validate_bsn, validate_uzovi
+
+
+class InsuranceOutput(serializers.ModelSerializer):
+    uzovi = serializers.CharField(source="insurer.uzovi")
+    insurer_name = serializers.CharField(source="insurer.name")
+
+    class Meta:
+        model = Insurance
+        fields = ["uzovi", "insurer_name", "policy_number", "valid_from", "valid_to"]
+
+
+class EnrolmentOutput(serializers.ModelSerializer):
+    zorggroep = serializers.CharField(source="zorggroep.name")
+
+    class Meta:
+        model = KetenzorgEnrolment
+        fields = ["programme", "zorggroep", "start", "end"]
+
+
+class PatientOutput(serializers.ModelSerializer):
+    practice_agb = serializers.CharField(source="practice.agb")
+    insurances = InsuranceOutput(many=True)
+    ketenzorg_enrolments = EnrolmentOutput(many=True)
+
+    class Meta:
+        model = Patient
+        fields = [
+            "id",
+            "bsn",
+            "initials",
+            "first_name",
+            "name_prefix",
+            "last_name",
+            "birth_date",
+            "gender",
+            "phone",
+            "email",
+            "address",
+            "postal_code",
+            "city",
+            "best_time_to_call",
+            "call_note",
+            "practice_agb",
+            "insurances",
+            "ketenzorg_enrolments",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class InsuranceInput(serializers.Serializer):
+    uzovi = serializers.CharField(validators=[validate_uzovi])
+    policy_number = serializers.CharField(max_length=30)
+    valid_from = serializers.DateField()
+    valid_to = serializers.DateField(required=False, allow_null=True)
+
+    def validate(self, attrs):
+        try:
+            attrs["insurer"] = Insurer.objects.get(uzovi=attrs.pop("uzovi"))
+        except Insurer.DoesNotExist:
+            raise serializers.ValidationError(
+                {"uzovi": _("No insurer with this UZOVI code.")}
+            ) from None
+        return attrs
+
+
+class EnrolmentInput(serializers.Serializer):
+    programme = serializers.ChoiceField(choices=KetenzorgEnrolment.Programme.choices)
+    start = serializers.DateField()
+    end = serializers.DateField(required=False, allow_null=True)
+
+
+class PatientInput(serializers.Serializer):
+    """A new patient; ketenzorg enrolments are with the zorggroep of the patient's practice."""
+
+    bsn = serializers.CharField(max_length=20)
+    practice_agb = serializers.CharField(validators=[validate_agb])
+    initials = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    first_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    name_prefix = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=100)
+    birth_date = serializers.DateField()
+    gender = serializers.ChoiceField(choices=Patient.Gender.choices, required=False)
+    phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    address = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    postal_code = serializers.CharField(max_length=7, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    best_time_to_call = serializers.ChoiceField(choices=Patient.CallTime.choices, required=False)
+    call_note = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    insurances = InsuranceInput(many=True, required=False)
+    ketenzorg_enrolments = EnrolmentInput(many=True, required=False)
+
+    def validate_bsn(self, value):
+        value = normalise_bsn(value)
+        validate_bsn(value)
+        return value
+
+    def validate(self, attrs):
+        try:
+            practice = Practice.objects.select_related("zorggroep").get(
+                agb=attrs.pop("practice_agb")
+            )
+        except Practice.DoesNotExist:
+            raise serializers.ValidationError(
+                {"practice_agb": _("No practice with this AGB code.")}
+            ) from None
+        attrs["practice"] = practice
+        for enrolment in attrs.get("ketenzorg_enrolments", []):
+            enrolment["zorggroep"] = practice.zorggroep
+        return attrs

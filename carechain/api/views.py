@@ -1,0 +1,76 @@
+from django.core.exceptions import PermissionDenied
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+
+from audit.models import AuditEvent
+from audit.services import Touch, audit_record, audit_record_many
+from carechain import services
+from carechain.access import Actor, can_see_patients, patients_for
+
+from .serializers import PatientInput, PatientOutput
+
+
+class CanSeePatients(BasePermission):
+    def has_permission(self, request, view):
+        return can_see_patients(Actor.from_request(request))
+
+
+class PatientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Patients the caller may see: its practice's patients, or the provider's caseload."""
+
+    permission_classes = [CanSeePatients]
+    serializer_class = PatientOutput
+    filterset_fields = ["bsn"]
+
+    def get_queryset(self):
+        actor = Actor.from_request(self.request)
+        return (
+            patients_for(actor)
+            .select_related("practice")
+            .prefetch_related("insurances__insurer", "ketenzorg_enrolments__zorggroep")
+        )
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        audit_record_many(
+            who=Actor.from_request(request),
+            action=AuditEvent.Action.LIST,
+            touches=[
+                Touch(row["id"], None, "api patient list") for row in response.data["results"]
+            ],
+        )
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        patient = self.get_object()
+        audit_record(
+            who=Actor.from_request(request),
+            action=AuditEvent.Action.VIEW,
+            patient_id=patient.pk,
+            obj=patient,
+        )
+        return Response(self.get_serializer(patient).data)
+
+    @extend_schema(request=PatientInput, responses={201: PatientOutput})
+    def create(self, request, *args, **kwargs):
+        actor = Actor.from_request(request)
+        data = PatientInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        practice = fields.pop("practice")
+        insurances = fields.pop("insurances", [])
+        enrolments = fields.pop("ketenzorg_enrolments", [])
+        try:
+            patient = services.patient_register(
+                actor=actor,
+                practice=practice,
+                fields=fields,
+                insurances=insurances,
+                enrolments=enrolments,
+            )
+        except PermissionDenied:
+            raise NotFound() from None
+        return Response(PatientOutput(patient).data, status=status.HTTP_201_CREATED)

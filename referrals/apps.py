@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ReferralsConfig(AppConfig):
+    """Referrals from ZorgDomein, KIS and the browser, and the referral's closed-loop status."""
+
+    name = "referrals"
+    verbose_name = _("Referrals")

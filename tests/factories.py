@@ -1,0 +1,143 @@
+"""factory-boy factories for the real ORM. Identifiers are valid unless a test says otherwise."""
+
+import datetime
+
+import factory
+from factory.django import DjangoModelFactory
+
+from carechain import models
+from carechain.demo import make_bsn
+
+
+class _BsnSequence:
+    def __init__(self):
+        import random
+
+        self.rng = random.Random(42)
+        self.seen: set[str] = set()
+
+    def __call__(self, _n):
+        while True:
+            bsn = make_bsn(self.rng)
+            if bsn not in self.seen:
+                self.seen.add(bsn)
+                return bsn
+
+
+class ZorggroepFactory(DjangoModelFactory):
+    class Meta:
+        model = models.Zorggroep
+
+    name = factory.Sequence(lambda n: f"Zorggroep {n}")
+
+
+class PracticeFactory(DjangoModelFactory):
+    class Meta:
+        model = models.Practice
+
+    name = factory.Sequence(lambda n: f"Huisartsenpraktijk {n}")
+    agb = factory.Sequence(lambda n: f"0105{n:04d}")
+    zorggroep = factory.SubFactory(ZorggroepFactory)
+    secure_email = factory.Sequence(lambda n: f"praktijk{n}@zorgmail.example.nl")
+    channel = models.Practice.Channel.ZORGDOMEIN
+
+
+class ProviderFactory(DjangoModelFactory):
+    class Meta:
+        model = models.Provider
+
+    name = factory.Sequence(lambda n: f"SMR-behandelaar {n}")
+    agb = factory.Sequence(lambda n: f"7373{n:04d}")
+
+
+class InsurerFactory(DjangoModelFactory):
+    class Meta:
+        model = models.Insurer
+
+    name = factory.Sequence(lambda n: f"Verzekeraar {n}")
+    uzovi = factory.Sequence(lambda n: f"{9000 + n:04d}")
+
+
+class LocationFactory(DjangoModelFactory):
+    class Meta:
+        model = models.Location
+
+    name = factory.Sequence(lambda n: f"Spreekkamer {n}")
+    practice = factory.SubFactory(PracticeFactory)
+    provider = factory.SubFactory(ProviderFactory)
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = models.User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = "Test"
+    last_name = factory.Sequence(lambda n: f"Gebruiker {n}")
+    password = factory.PostGenerationMethodCall("set_password", "secret-password-1")
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class MembershipFactory(DjangoModelFactory):
+    class Meta:
+        model = models.Membership
+
+    user = factory.SubFactory(UserFactory)
+    role = models.Role.POH_S
+    organisation = factory.SubFactory(PracticeFactory)
+
+
+def member(role: str, organisation, **extra) -> models.User:
+    """A new user holding one role in one organisation (a coach gets a valid KRS registration)."""
+    if role == models.Role.COACH:
+        extra.setdefault("krs_number", "KRS-12345")
+        extra.setdefault("krs_valid_until", datetime.date.today() + datetime.timedelta(days=900))
+    return MembershipFactory(role=role, organisation=organisation, **extra).user
+
+
+class PatientFactory(DjangoModelFactory):
+    class Meta:
+        model = models.Patient
+
+    bsn = factory.Sequence(_BsnSequence())
+    first_name = "Jan"
+    initials = "J."
+    last_name = factory.Sequence(lambda n: f"Rookmans{n}")
+    birth_date = datetime.date(1970, 5, 17)
+    practice = factory.SubFactory(PracticeFactory)
+    phone = "06-12345678"
+
+
+class InsuranceFactory(DjangoModelFactory):
+    class Meta:
+        model = models.Insurance
+
+    patient = factory.SubFactory(PatientFactory)
+    insurer = factory.SubFactory(InsurerFactory)
+    policy_number = factory.Sequence(lambda n: f"POL{n:06d}")
+    valid_from = datetime.date(2020, 1, 1)
+
+
+class KetenzorgEnrolmentFactory(DjangoModelFactory):
+    class Meta:
+        model = models.KetenzorgEnrolment
+
+    patient = factory.SubFactory(PatientFactory)
+    zorggroep = factory.LazyAttribute(lambda o: o.patient.practice.zorggroep)
+    programme = models.KetenzorgEnrolment.Programme.DM2
+    start = datetime.date(2020, 1, 1)
+
+
+def api_key(
+    organisation, purpose=models.OrganisationAPIKey.Purpose.REFERRAL_INTAKE, **extra
+) -> str:
+    """Create an API key for the organisation and return the secret (shown once)."""
+    _obj, key = models.OrganisationAPIKey.objects.create_key(
+        name=f"{organisation.name} {purpose}", organisation=organisation, purpose=purpose, **extra
+    )
+    return key
