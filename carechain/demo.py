@@ -166,6 +166,9 @@ def seed(*, today: datetime.date | None = None) -> DemoChain:
             "phone": "076-5550100",
         },
     )
+    if zorggroep.smr_provider_id is None:
+        zorggroep.smr_provider = provider
+        zorggroep.save(update_fields=["smr_provider"])
     insurers = [
         Insurer.objects.get_or_create(uzovi=uzovi, defaults={"name": name})[0]
         for name, uzovi in INSURERS

@@ -76,6 +76,15 @@ class Zorggroep(Organisation):
         validators=[validate_agb],
         help_text=_("8 digits, from the Vektis AGB register."),
     )
+    smr_provider = models.ForeignKey(
+        "Provider",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="zorggroepen",
+        verbose_name=_("contracted SMR provider"),
+        help_text=_("The stop-smoking provider the practices of this zorggroep refer to."),
+    )
 
     class Meta:
         verbose_name = _("zorggroep")

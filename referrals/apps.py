@@ -7,3 +7,8 @@ class ReferralsConfig(AppConfig):
 
     name = "referrals"
     verbose_name = _("Referrals")
+
+    def ready(self) -> None:
+        from . import access
+
+        access.register()

@@ -244,6 +244,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# The single place where an accepted referral is handed to the stop-smoking trajectory (pathways
+# sits above referrals, so referrals names it here instead of importing it).
+REFERRAL_ACCEPTED_HANDLER = "pathways.services.trajectory_open_for_referral"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

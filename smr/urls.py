@@ -9,6 +9,7 @@ from .health import healthz
 
 api_patterns = [
     path("", include("carechain.api.urls")),
+    path("", include("referrals.api.urls")),
 ]
 
 urlpatterns = [
@@ -17,6 +18,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("patients/", include("carechain.urls")),
+    path("referrals/", include("referrals.urls")),
+    path("fhir/", include("referrals.fhir.urls")),
     path("healthz", healthz, name="healthz"),
     path("api/", include((api_patterns, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
