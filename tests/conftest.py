@@ -50,13 +50,14 @@ class Chain:
 
 @pytest.fixture
 def chain(db):
-    zorggroep = factories.ZorggroepFactory(name="Zorggroep West")
+    provider = factories.ProviderFactory(name="Stoppen BV")
+    zorggroep = factories.ZorggroepFactory(name="Zorggroep West", smr_provider=provider)
     return Chain(
         zorggroep=zorggroep,
         practice_a=factories.PracticeFactory(name="Praktijk A", zorggroep=zorggroep),
         practice_b=factories.PracticeFactory(name="Praktijk B", zorggroep=zorggroep),
         practice_other_zorggroep=factories.PracticeFactory(name="Praktijk Elders"),
-        provider=factories.ProviderFactory(name="Stoppen BV"),
+        provider=provider,
         other_provider=factories.ProviderFactory(name="Andere Stoppers BV"),
         insurer_a=factories.InsurerFactory(name="Verzekeraar A"),
         insurer_b=factories.InsurerFactory(name="Verzekeraar B"),

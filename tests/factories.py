@@ -141,3 +141,22 @@ def api_key(
         name=f"{organisation.name} {purpose}", organisation=organisation, purpose=purpose, **extra
     )
     return key
+
+
+class ReferralFactory(DjangoModelFactory):
+    """A browser referral from the patient's practice to the zorggroep's provider."""
+
+    class Meta:
+        model = "referrals.Referral"
+
+    patient = factory.SubFactory(PatientFactory)
+    practice = factory.LazyAttribute(lambda o: o.patient.practice)
+    provider = factory.LazyAttribute(
+        lambda o: o.practice.zorggroep.smr_provider or ProviderFactory()
+    )
+    channel = "web"
+    reason = "Wil stoppen met roken"
+    cigarettes_per_day = 20
+    years_smoked = 30
+    motivation = "motivated"
+    consent_data_exchange = True
