@@ -9,6 +9,30 @@ class ReferralsConfig(AppConfig):
     verbose_name = _("Referrals")
 
     def ready(self) -> None:
+        from carechain import menu
+        from carechain.models import PRACTICE_ROLES, Role
+
         from . import access
 
         access.register()
+        menu.register(
+            label=_("Refer a patient"),
+            url_name="referral-create",
+            order=20,
+            roles=PRACTICE_ROLES,
+            description=_("Refer a smoker who wants to quit to the SMR provider."),
+        )
+        menu.register(
+            label=_("Our referrals"),
+            url_name="referral-list",
+            order=21,
+            roles=PRACTICE_ROLES,
+            description=_("The status, history and feedback of your practice's referrals."),
+        )
+        menu.register(
+            label=_("Worklist"),
+            url_name="referral-worklist",
+            order=5,
+            roles={Role.COACH, Role.PLANNER},
+            description=_("New referrals: assign, contact the patient, accept or decline."),
+        )

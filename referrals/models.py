@@ -16,7 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, transition
+from django_fsm import FSMField, FSMModelMixin, transition
 
 from carechain.models import KetenzorgEnrolment, Patient, Practice, Provider
 
@@ -96,7 +96,7 @@ class ReferralQuerySet(models.QuerySet):
         return self.filter(state__in=OPEN_STATES)
 
 
-class Referral(models.Model):
+class Referral(FSMModelMixin, models.Model):
     patient = models.ForeignKey(
         Patient, on_delete=models.PROTECT, related_name="referrals", verbose_name=_("patient")
     )

@@ -159,7 +159,7 @@ def _create(actor: Actor, data: ReferralData, document: dict | None, by) -> Refe
         consent_data_exchange=data.consent_data_exchange,
         received_at=data.received_at or timezone.now(),
     )
-    referral.full_clean(exclude=["first_contact_due", "patient"])
+    referral.full_clean(exclude=["first_contact_due", "patient", "state"])
     referral.save()
     if document:
         ReferralDocument.objects.create(referral=referral, **document)
