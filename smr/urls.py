@@ -20,6 +20,7 @@ urlpatterns = [
     path("patients/", include("carechain.urls")),
     path("referrals/", include("referrals.urls")),
     path("fhir/", include("referrals.fhir.urls")),
+    path("trajectories/", include("pathways.urls")),
     path("healthz", healthz, name="healthz"),
     path("api/", include((api_patterns, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

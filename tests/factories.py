@@ -160,3 +160,56 @@ class ReferralFactory(DjangoModelFactory):
     years_smoked = 30
     motivation = "motivated"
     consent_data_exchange = True
+
+
+class TrajectoryFactory(DjangoModelFactory):
+    """A trajectory opened from an accepted referral, still before the intake."""
+
+    class Meta:
+        model = "pathways.Trajectory"
+
+    referral = factory.SubFactory(ReferralFactory, state="accepted")
+    patient = factory.LazyAttribute(lambda o: o.referral.patient)
+    practice = factory.LazyAttribute(lambda o: o.referral.practice)
+    provider = factory.LazyAttribute(lambda o: o.referral.provider)
+
+
+def trajectory_in(state: str, *, coach, quit_date=None, **kwargs):
+    """A trajectory put in a given state the way a coach would get it there (through services)."""
+    from carechain.access import Actor
+    from pathways import services
+
+    actor = Actor.for_user(coach)
+    trajectory = TrajectoryFactory(coach=coach, **kwargs)
+    today = datetime.date.today()
+    steps = ["intake_done", "counselling", "escalated", "end_of_treatment"]
+    if state == "intake_planned":
+        return trajectory
+    services.trajectory_record_intake(
+        actor=actor,
+        trajectory_id=trajectory.pk,
+        intake_date=today,
+        duration_minutes=45,
+        cigarettes_per_day=20,
+        years_smoked=25,
+        earlier_quit_attempts=1,
+        is_motivated=True,
+        medication_plan=["nrt_patch"],
+        quit_date=quit_date or today,
+    )
+    if state in steps[1:]:
+        services.trajectory_start_counselling(actor=actor, trajectory_id=trajectory.pk)
+    if state == "escalated":
+        services.trajectory_escalate(
+            actor=actor,
+            trajectory_id=trajectory.pk,
+            reason="thoughts",
+            explanation="Denkt: ik kan het toch niet",
+        )
+    if state == "end_of_treatment":
+        services.trajectory_end_treatment(
+            actor=actor, trajectory_id=trajectory.pk, end_date=today, result="smoke_free", co_ppm=4
+        )
+    trajectory.refresh_from_db()
+    assert trajectory.state == state, trajectory.state
+    return trajectory
