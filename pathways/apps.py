@@ -7,3 +7,22 @@ class PathwaysConfig(AppConfig):
 
     name = "pathways"
     verbose_name = _("Trajectories")
+
+    def ready(self) -> None:
+        from carechain import menu
+        from carechain.models import Role
+
+        menu.register(
+            label=_("Caseload"),
+            url_name="caseload",
+            order=6,
+            roles={Role.COACH, Role.PLANNER},
+            description=_("Your trajectories with the next action and its due date."),
+        )
+        menu.register(
+            label=_("Escalations"),
+            url_name="poh-ggz-inbox",
+            order=30,
+            roles={Role.POH_GGZ},
+            description=_("Patients the stop coaches escalated to you: sessions and report back."),
+        )

@@ -135,7 +135,9 @@ def _transition(
 def _sync_referral_completed(actor: Actor, trajectory: Trajectory) -> None:
     """The referral's loop closes when the trajectory ends for good."""
     if trajectory.referral.state == ReferralState.IN_PROGRESS:
-        referral_services.referral_complete(actor=actor, referral_id=trajectory.referral_id)
+        referral_services.referral_complete_from_trajectory(
+            actor=actor, referral_id=trajectory.referral_id
+        )
 
 
 # -- opening ------------------------------------------------------------------------------------

@@ -222,19 +222,21 @@ def _transition(
 ) -> Referral:
     """Run one FSM transition under a row lock, with its access check, history and audit row.
 
-    ``side`` says who may do it: "provider" (coach or planner of the provider) or "referrer".
+    ``side`` says who may do it: "provider" (coach or planner of the provider), "referrer", or
+    "trajectory" (a consequence of the trajectory, whose service already checked the person).
     """
     with transaction.atomic():
         referral = _locked(actor, pk=referral_id)
-        if not referrals_for(actor).filter(pk=referral.pk).exists():
-            raise Http404
-        allowed = (
-            is_provider_staff(actor, referral)
-            if side == "provider"
-            else is_referrer(actor, referral)
-        )
-        if not allowed:
-            raise PermissionDenied
+        if side != "trajectory":
+            if not referrals_for(actor).filter(pk=referral.pk).exists():
+                raise Http404
+            allowed = (
+                is_provider_staff(actor, referral)
+                if side == "provider"
+                else is_referrer(actor, referral)
+            )
+            if not allowed:
+                raise PermissionDenied
         method = getattr(referral, name)
         before = referral.state
         if not can_proceed(method):
@@ -435,7 +437,8 @@ def referral_confirm_cancellation(*, actor: Actor, referral_id, note: str = "") 
     )
 
 
-def referral_complete(*, actor: Actor, referral_id, note: str = "") -> Referral:
+def referral_complete_from_trajectory(*, actor: Actor, referral_id, note: str = "") -> Referral:
+    """The trajectory ended for good; pathways checked who acts before calling this."""
     return _transition(
-        actor=actor, referral_id=referral_id, name="complete", side="provider", note=note
+        actor=actor, referral_id=referral_id, name="complete", side="trajectory", note=note
     )

@@ -174,7 +174,7 @@ class TrajectoryFactory(DjangoModelFactory):
     provider = factory.LazyAttribute(lambda o: o.referral.provider)
 
 
-def trajectory_in(state: str, *, coach, quit_date=None, **kwargs):
+def trajectory_in(state: str, *, coach, quit_date=None, intake_date=None, **kwargs):
     """A trajectory put in a given state the way a coach would get it there (through services)."""
     from carechain.access import Actor
     from pathways import services
@@ -188,7 +188,7 @@ def trajectory_in(state: str, *, coach, quit_date=None, **kwargs):
     services.trajectory_record_intake(
         actor=actor,
         trajectory_id=trajectory.pk,
-        intake_date=today,
+        intake_date=intake_date or today,
         duration_minutes=45,
         cigarettes_per_day=20,
         years_smoked=25,

@@ -1,0 +1,228 @@
+"""The coach's caseload and the trajectory page: scoping, GGZ-note privacy, buttons, query counts."""
+
+import datetime
+import threading
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from carechain.access import Actor
+from pathways import services
+from pathways.models import Trajectory
+from tests import factories
+
+GGZ_NOTE = "Angst voor afwijzing door vrienden"
+
+
+@pytest.fixture
+def escalated(chain, coach, poh_ggz):
+    trajectory = factories.trajectory_in(
+        "escalated",
+        coach=coach,
+        referral__patient=factories.PatientFactory(practice=chain.practice_a),
+    )
+    services.escalation_record_session(
+        actor=Actor.for_user(poh_ggz),
+        escalation_id=trajectory.escalations.get().pk,
+        date=datetime.date.today(),
+        duration_minutes=45,
+        notes=GGZ_NOTE,
+    )
+    return trajectory
+
+
+def _page(client, user, trajectory):
+    client.force_login(user)
+    return client.get(reverse("trajectory-detail", args=[trajectory.pk]))
+
+
+def test_ggz_notes_are_visible_to_the_poh_ggz_and_the_coach_of_the_trajectory(
+    client, escalated, coach, poh_ggz
+):
+    assert GGZ_NOTE in _page(client, coach, escalated).content.decode()
+    assert GGZ_NOTE in _page(client, poh_ggz, escalated).content.decode()
+
+
+@pytest.mark.parametrize("persona", ["poh", "gp", "planner"])
+def test_ggz_notes_are_hidden_from_other_roles(client, escalated, request, persona):
+    response = _page(client, request.getfixturevalue(persona), escalated)
+    assert response.status_code == 200
+    assert GGZ_NOTE not in response.content.decode()
+
+
+def test_a_colleague_coach_does_not_see_the_ggz_notes(client, escalated):
+    colleague = factories.member("coach", escalated.provider)
+    assert GGZ_NOTE not in _page(client, colleague, escalated).content.decode()
+
+
+@pytest.mark.parametrize("persona", ["other_coach", "other_poh", "insurer_user", "zorggroep_admin"])
+def test_outsiders_get_404_on_the_trajectory_page(client, escalated, request, persona):
+    assert _page(client, request.getfixturevalue(persona), escalated).status_code == 404
+
+
+def test_the_page_offers_exactly_the_transitions_allowed_now(client, chain, coach):
+    trajectory = factories.trajectory_in(
+        "counselling",
+        coach=coach,
+        referral__patient=factories.PatientFactory(practice=chain.practice_a),
+    )
+    body = _page(client, coach, trajectory).content.decode()
+    assert 'id="do-escalate"' in body and 'id="do-end-treatment"' in body
+    assert 'id="do-intake"' not in body and 'id="do-follow-up"' not in body
+
+
+def test_a_stale_form_gets_changed_meanwhile_and_changes_nothing(client, chain, coach):
+    trajectory = factories.trajectory_in(
+        "counselling",
+        coach=coach,
+        referral__patient=factories.PatientFactory(practice=chain.practice_a),
+    )
+    services.trajectory_escalate(
+        actor=Actor.for_user(coach), trajectory_id=trajectory.pk, reason="thoughts", explanation="x"
+    )
+    client.force_login(coach)
+    response = client.post(
+        reverse("trajectory-action", args=[trajectory.pk, "end-treatment"]),
+        {"expected_state": "counselling", "end_date": "2026-11-01", "result": "smoke_free"},
+        follow=True,
+    )
+    assert "gewijzigd" in response.content.decode()
+    assert Trajectory.objects.get(pk=trajectory.pk).state == "escalated"
+
+
+def test_contact_form_with_co_out_of_range_shows_an_error(client, chain, coach):
+    trajectory = factories.trajectory_in(
+        "counselling",
+        coach=coach,
+        referral__patient=factories.PatientFactory(practice=chain.practice_a),
+    )
+    client.force_login(coach)
+    response = client.post(
+        reverse("trajectory-action", args=[trajectory.pk, "contact"]),
+        {
+            "kind": "phone",
+            "date": "2026-11-01",
+            "duration_minutes": "15",
+            "smoking_status": "smoke_free",
+            "co_ppm": "150",
+        },
+        follow=True,
+    )
+    assert 'class="error"' in response.content.decode()
+    assert trajectory.contacts.count() == 1
+
+
+def _caseload_queries(client):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse("caseload"))
+    assert response.status_code == 200
+    return len(ctx.captured_queries), response
+
+
+def test_caseload_runs_a_constant_number_of_queries(
+    client, chain, coach, django_assert_num_queries
+):
+    def add(n):
+        for _ in range(n):
+            factories.trajectory_in(
+                "counselling",
+                coach=coach,
+                referral__patient=factories.PatientFactory(practice=chain.practice_a),
+            )
+
+    add(2)
+    client.force_login(coach)
+    baseline, _ = _caseload_queries(client)
+    add(8)
+    # session, user, memberships, caseload rows (one query with all annotations), coaches,
+    # locations, practices, audit chain (savepoint, lock on PostgreSQL, last hash, insert, release)
+    with django_assert_num_queries(baseline):
+        response = client.get(reverse("caseload"))
+    assert len(response.context["rows"]) == 10
+
+
+def test_caseload_shows_the_next_action_and_marks_overdue(client, chain, coach):
+    trajectory = factories.trajectory_in(
+        "intake_done",
+        coach=coach,
+        intake_date=datetime.date(2026, 1, 5),
+        quit_date=datetime.date(2026, 1, 10),
+        referral__patient=factories.PatientFactory(practice=chain.practice_a, last_name="Laat"),
+    )
+    client.force_login(coach)
+    _, response = _caseload_queries(client)
+    row = response.context["rows"][0]
+    assert row["t"].pk == trajectory.pk
+    assert row["action"].due == datetime.date(2026, 1, 10)
+    assert row["overdue"]
+
+
+def test_caseload_search_by_bsn_and_coach_sees_only_own_provider(client, chain, coach, other_coach):
+    patient = factories.PatientFactory(practice=chain.practice_a)
+    factories.trajectory_in("counselling", coach=coach, referral__patient=patient)
+    client.force_login(coach)
+    assert len(client.get(reverse("caseload"), {"q": patient.bsn}).context["rows"]) == 1
+    assert len(client.get(reverse("caseload"), {"q": "999999990"}).context["rows"]) == 0
+    client.force_login(other_coach)
+    assert client.get(reverse("caseload"), {"coach": ""}).context["rows"] == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_coaches_acting_at_once_never_overwrite_each_other(postgresql_only, chain, coach):
+    trajectory = factories.trajectory_in(
+        "counselling",
+        coach=coach,
+        referral__patient=factories.PatientFactory(practice=chain.practice_a),
+    )
+    colleague = factories.member("coach", trajectory.provider)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def act(user, call):
+        barrier.wait()
+        try:
+            call(Actor.for_user(user))
+            outcomes.append("ok")
+        except services.ValidationError as exc:
+            outcomes.append(exc.code)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(
+            target=act,
+            args=(
+                coach,
+                lambda a: services.trajectory_escalate(
+                    actor=a,
+                    trajectory_id=trajectory.pk,
+                    reason="thoughts",
+                    explanation="x",
+                    expected_state="counselling",
+                ),
+            ),
+        ),
+        threading.Thread(
+            target=act,
+            args=(
+                colleague,
+                lambda a: services.trajectory_end_treatment(
+                    actor=a,
+                    trajectory_id=trajectory.pk,
+                    end_date=datetime.date.today(),
+                    result="smoke_free",
+                    expected_state="counselling",
+                ),
+            ),
+        ),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["changed_meanwhile", "ok"]
+    trajectory = Trajectory.objects.get(pk=trajectory.pk)
+    assert trajectory.events.filter(action__in=["escalate", "end_treatment"]).count() == 1
