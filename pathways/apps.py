@@ -10,7 +10,13 @@ class PathwaysConfig(AppConfig):
 
     def ready(self) -> None:
         from carechain import menu
+        from carechain.api.exceptions import register_conflict
         from carechain.models import Role
+
+        from . import services
+
+        register_conflict(services.TransitionRefused)
+        register_conflict(services.ChangedMeanwhile)
 
         menu.register(
             label=_("Caseload"),

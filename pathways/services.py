@@ -12,7 +12,7 @@ import datetime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, can_proceed
 
@@ -21,7 +21,8 @@ from audit.services import audit_record
 from carechain.access import Actor
 from carechain.models import Location, Membership, Role
 from referrals import services as referral_services
-from referrals.models import ReferralState
+from referrals.letters import letter_queue
+from referrals.models import FeedbackLetter, ReferralState, pack_years
 
 from .access import (
     is_coach_of_provider,
@@ -31,12 +32,16 @@ from .access import (
 )
 from .models import (
     ACTIVE_STATES,
+    PRESCRIPTION_MEDICATION,
     Appointment,
     Contact,
     Escalation,
     EscalationReason,
+    FollowUpOutcome,
     GgzSession,
     GroupParticipant,
+    Medication,
+    Outcome,
     SmokingStatus,
     Trajectory,
     TrajectoryEvent,
@@ -132,6 +137,26 @@ def _transition(
     return trajectory
 
 
+def _nl(label) -> str:
+    """Letters are Dutch whatever language the coach's browser uses."""
+    with translation.override("nl"):
+        return str(label)
+
+
+def _iso(day) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _letter(trajectory: Trajectory, kind: str, moment: dict, key: str | None = None) -> None:
+    letter_queue(
+        referral=trajectory.referral, kind=kind, moment=moment, key=key, coach=trajectory.coach
+    )
+
+
+def _medication_labels(codes) -> list[str]:
+    return [_nl(Medication(c).label) for c in codes if c in Medication.values]
+
+
 def _sync_referral_completed(actor: Actor, trajectory: Trajectory) -> None:
     """The referral's loop closes when the trajectory ends for good."""
     if trajectory.referral.state == ReferralState.IN_PROGRESS:
@@ -224,6 +249,23 @@ def trajectory_record_intake(
         referral_services.referral_record_contact_done(
             actor=actor, referral_id=trajectory.referral_id, note=_("Intake done.")
         )
+    _letter(
+        trajectory,
+        FeedbackLetter.Kind.INTAKE_DONE,
+        {
+            "intake_date": _iso(intake_date),
+            "cigarettes_per_day": cigarettes_per_day,
+            "years_smoked": years_smoked,
+            "earlier_quit_attempts": earlier_quit_attempts,
+            "pack_years": str(pack_years(cigarettes_per_day, years_smoked) or "").replace(".", ","),
+            "motivated": is_motivated,
+            "quit_date": _iso(quit_date),
+            "medication": _medication_labels(medication_plan),
+            "medication_prescription": _medication_labels(
+                [m for m in medication_plan if m in PRESCRIPTION_MEDICATION]
+            ),
+        },
+    )
     return trajectory
 
 
@@ -256,13 +298,24 @@ def trajectory_escalate(
         expected_state=expected_state,
         note=EscalationReason(reason).label,
     )
-    return Escalation.objects.create(
+    escalation = Escalation.objects.create(
         trajectory=trajectory,
         practice_id=trajectory.practice_id,
         reason=reason,
         explanation=explanation,
         created_by=actor.user,
     )
+    _letter(
+        trajectory,
+        FeedbackLetter.Kind.ESCALATED,
+        {
+            "date": _iso(timezone.localdate()),
+            "reason": _nl(EscalationReason(reason).label),
+            "reason_text": _nl(EscalationReason(reason).label).split(" (")[0],
+        },
+        key=f"escalated:{escalation.pk}",
+    )
+    return escalation
 
 
 @transaction.atomic
@@ -340,7 +393,22 @@ def _stop_unmotivated(actor: Actor, trajectory_id, reason: str) -> Trajectory:
     )
     _leave_groups(trajectory, reason=reason)
     _sync_referral_completed(actor, trajectory)
+    _care_stopped_letter(trajectory, _("no longer motivated"), reason)
     return trajectory
+
+
+def _care_stopped_letter(trajectory: Trajectory, why: str, note: str) -> None:
+    latest = trajectory.contacts.order_by("-date", "-pk").first()
+    _letter(
+        trajectory,
+        FeedbackLetter.Kind.CARE_STOPPED,
+        {
+            "date": _iso(timezone.localdate()),
+            "reason": _nl(why),
+            "note": note,
+            "last_status": _nl(SmokingStatus(latest.smoking_status).label) if latest else "",
+        },
+    )
 
 
 @transaction.atomic
@@ -374,6 +442,7 @@ def trajectory_drop_out(
     )
     _leave_groups(trajectory, reason=reason)
     _sync_referral_completed(actor, trajectory)
+    _care_stopped_letter(trajectory, _("dropped out / unreachable"), reason)
     return trajectory
 
 
@@ -388,10 +457,7 @@ def trajectory_end_treatment(
     expected_state=None,
     note: str = "",
 ) -> Trajectory:
-    Escalation.objects.filter(trajectory_id=trajectory_id, status=Escalation.Status.OPEN).update(
-        status=Escalation.Status.RETURNED
-    )
-    return _transition(
+    trajectory = _transition(
         actor=actor,
         trajectory_id=trajectory_id,
         name="end_treatment",
@@ -401,6 +467,24 @@ def trajectory_end_treatment(
         co_ppm=co_ppm,
         note=note,
     )
+    Escalation.objects.filter(trajectory=trajectory, status=Escalation.Status.OPEN).update(
+        status=Escalation.Status.RETURNED
+    )
+    medication = sorted({m for c in trajectory.contacts.all() for m in c.medication})
+    _letter(
+        trajectory,
+        FeedbackLetter.Kind.END_OF_TREATMENT,
+        {
+            "end_date": _iso(end_date),
+            "quit_date": _iso(trajectory.quit_date),
+            "result": _nl(Outcome(result).label),
+            "co_ppm": co_ppm,
+            "contacts": trajectory.contacts.count(),
+            "medication": _medication_labels(medication),
+            "follow_up_due": _iso(trajectory.follow_up_due),
+        },
+    )
+    return trajectory
 
 
 @transaction.atomic
@@ -433,6 +517,16 @@ def trajectory_record_follow_up(
         note=note,
     )
     _sync_referral_completed(actor, trajectory)
+    _letter(
+        trajectory,
+        FeedbackLetter.Kind.FOLLOW_UP_RESULT,
+        {
+            "call_date": _iso(call_date),
+            "quit_date": _iso(trajectory.quit_date),
+            "result": _nl(FollowUpOutcome(result).label),
+            "co_ppm": co_ppm,
+        },
+    )
     return trajectory
 
 
@@ -535,6 +629,12 @@ def escalation_report_back(*, actor: Actor, escalation_id, report: str) -> Escal
     escalation.status = Escalation.Status.RETURNED
     escalation.poh_ggz = escalation.poh_ggz or actor.user
     escalation.save()
+    _letter(
+        escalation.trajectory,
+        FeedbackLetter.Kind.ESCALATION_RETURNED,
+        {"date": _iso(timezone.localdate()), "sessions": escalation.sessions.count()},
+        key=f"returned:{escalation.pk}",
+    )
     return escalation
 
 

@@ -10,11 +10,13 @@ class ReferralsConfig(AppConfig):
 
     def ready(self) -> None:
         from carechain import menu
+        from carechain.api.exceptions import register_conflict
         from carechain.models import PRACTICE_ROLES, Role
 
-        from . import access
+        from . import access, services
 
         access.register()
+        register_conflict(services.TransitionRefused)
         menu.register(
             label=_("Refer a patient"),
             url_name="referral-create",
@@ -35,4 +37,11 @@ class ReferralsConfig(AppConfig):
             order=5,
             roles={Role.COACH, Role.PLANNER},
             description=_("New referrals: assign, contact the patient, accept or decline."),
+        )
+        menu.register(
+            label=_("Failed letters"),
+            url_name="letters-failed",
+            order=40,
+            roles={Role.PLANNER},
+            description=_("Feedback letters that could not be delivered: check and retry."),
         )

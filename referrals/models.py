@@ -238,9 +238,9 @@ class Referral(FSMModelMixin, models.Model):
         pass
 
     @transition(field=state, source=S.RECEIVED, target=S.DECLINED)
-    def decline(self, *, reason: str, note: str = ""):
+    def decline(self, *, reason: str, explanation: str = ""):
         self.decline_reason = reason
-        self.status_note = note
+        self.status_note = explanation
 
     @transition(field=state, source=[S.ACCEPTED, S.SCHEDULED, S.NO_SHOW], target=S.SCHEDULED)
     def schedule_contact(self):
@@ -371,3 +371,73 @@ class ContactAttempt(models.Model):
     @property
     def reached(self) -> bool:
         return self.result == self.Result.REACHED
+
+
+class FeedbackLetter(models.Model):
+    """A feedback letter (terugkoppeling) to the referring practice, written through an outbox.
+
+    The domain transition creates this row in its own transaction with every fact the letter shows
+    copied into ``facts`` (so rendering is pure and later edits elsewhere never change a sent
+    letter); a Celery task started on commit renders the PDF and sends it. One letter per referral
+    and moment (``key``), enforced by the database.
+    """
+
+    class Kind(models.TextChoices):
+        ACCEPTED = "accepted", _("referral accepted")
+        DECLINED = "declined", _("referral declined")
+        UNREACHABLE = "unreachable", _("patient unreachable")
+        INTAKE_DONE = "intake_done", _("intake done")
+        ESCALATED = "escalated", _("escalated to the POH-GGZ")
+        ESCALATION_RETURNED = "escalation_returned", _("back from the POH-GGZ")
+        END_OF_TREATMENT = "end_of_treatment", _("end of treatment")
+        FOLLOW_UP_RESULT = "follow_up_result", _("12-month result")
+        CARE_STOPPED = "care_stopped", _("care stopped")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        RENDERED = "rendered", _("rendered")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+
+    referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="letters")
+    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
+    key = models.CharField(
+        _("moment"),
+        max_length=80,
+        help_text=_(
+            "Identifies the moment, e.g. 'intake_done' or 'escalated:12' for one escalation."
+        ),
+    )
+    facts = models.JSONField(_("facts as shown"))
+    recipient = models.EmailField(_("recipient"))
+    status = models.CharField(
+        _("delivery status"),
+        max_length=10,
+        choices=Status.choices,
+        default=Status.PENDING,
+        db_index=True,
+    )
+    pdf = models.FileField(_("PDF"), upload_to="letters/%Y/%m/", blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    rendered_at = models.DateTimeField(_("rendered"), null=True, blank=True)
+    sending_since = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("delivery attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("feedback letter")
+        verbose_name_plural = _("feedback letters")
+        constraints = [
+            models.UniqueConstraint(fields=["referral", "key"], name="one_letter_per_moment"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.referral_id}"
+
+    @property
+    def message_id(self) -> str:
+        """Stable Message-ID: a resend after an interrupted delivery is recognisable as the same."""
+        return f"<feedback-letter-{self.pk}-{self.key.replace(':', '-')}@smr-ketenzorg>"

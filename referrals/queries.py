@@ -5,7 +5,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from carechain.access import Actor
 
 from .access import PROVIDER_CARE_ROLES, referrals_for
-from .models import ContactAttempt, Referral, ReferralEvent
+from .models import ContactAttempt, FeedbackLetter, Referral, ReferralEvent
 from .models import ReferralState as S
 
 WORKLIST_STATES = [S.RECEIVED, S.ACCEPTED, S.SCHEDULED, S.NO_SHOW, S.CANCELLATION_REQUESTED]
@@ -46,6 +46,7 @@ def referral_detail(actor: Actor, pk) -> Referral:
             Prefetch("events", queryset=ReferralEvent.objects.select_related("by")),
             Prefetch("contact_attempts", queryset=ContactAttempt.objects.select_related("by")),
             "documents",
+            Prefetch("letters", queryset=FeedbackLetter.objects.order_by("created_at")),
         )
         .get(pk=pk)
     )

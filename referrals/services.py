@@ -20,7 +20,15 @@ from carechain.access import Actor, practices_for_referring
 from carechain.models import Membership, Patient, Practice, Provider, Role
 
 from .access import is_provider_staff, is_referrer, referrals_for
-from .models import Channel, ContactAttempt, Referral, ReferralDocument, ReferralEvent
+from .letters import letter_queue
+from .models import (
+    Channel,
+    ContactAttempt,
+    FeedbackLetter,
+    Referral,
+    ReferralDocument,
+    ReferralEvent,
+)
 from .models import ReferralState as S
 
 
@@ -323,22 +331,31 @@ def referral_accept(*, actor: Actor, referral_id, note: str = "") -> Referral:
         handler = getattr(settings, "REFERRAL_ACCEPTED_HANDLER", "")
         if handler:
             import_string(handler)(referral=referral, actor=actor)
+        letter_queue(referral=referral, kind=FeedbackLetter.Kind.ACCEPTED, moment={})
     return referral
 
 
+@transaction.atomic
 def referral_decline(*, actor: Actor, referral_id, reason: str, note: str = "") -> Referral:
     from .models import DeclineReason
 
     if reason not in DeclineReason.values:
         raise ValidationError({"reason": _("Choose a reason for declining.")})
-    return _transition(
+    referral = _transition(
         actor=actor,
         referral_id=referral_id,
         name="decline",
         side="provider",
         note=note,
         reason=reason,
+        explanation=note[:500],
     )
+    letter_queue(
+        referral=referral,
+        kind=FeedbackLetter.Kind.DECLINED,
+        moment={"reason": str(DeclineReason(reason).label), "note": note},
+    )
+    return referral
 
 
 def referral_record_attempt(
@@ -408,10 +425,21 @@ def referral_record_contact_done(*, actor: Actor, referral_id, note: str = "") -
     )
 
 
+@transaction.atomic
 def referral_close_unreachable(*, actor: Actor, referral_id, note: str = "") -> Referral:
-    return _transition(
+    referral = _transition(
         actor=actor, referral_id=referral_id, name="close_unreachable", side="provider", note=note
     )
+    attempts = list(referral.contact_attempts.order_by("at"))
+    letter_queue(
+        referral=referral,
+        kind=FeedbackLetter.Kind.UNREACHABLE,
+        moment={
+            "attempts": len(attempts),
+            "last_attempt": timezone.localdate(attempts[-1].at).isoformat() if attempts else None,
+        },
+    )
+    return referral
 
 
 def referral_request_cancellation(*, actor: Actor, referral_id, reason: str) -> Referral:

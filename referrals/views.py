@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -13,9 +13,9 @@ from audit.services import Touch, audit_record, audit_record_many
 from carechain.access import Actor, practices_for_referring, role_required
 from carechain.models import PRACTICE_ROLES, Membership, Patient, Role
 
-from . import forms, queries, services
-from .access import PROVIDER_CARE_ROLES, is_provider_staff, is_referrer
-from .models import Channel, Referral, ReferralState
+from . import forms, letters, queries, services
+from .access import PROVIDER_CARE_ROLES, is_provider_staff, is_referrer, referrals_for
+from .models import Channel, FeedbackLetter, Referral, ReferralState
 
 # action slug -> (service, form class, transition name on the model or None, side)
 ACTIONS = {
@@ -291,3 +291,64 @@ def referral_action(request, pk: int, action: str):
     else:
         messages.success(request, _("Saved."))
     return redirect("referral-detail", pk=pk)
+
+
+@login_required
+@require_GET
+def letter_download(request, pk: int):
+    """The referrer (and the provider) open a feedback letter; every download is audited."""
+    actor = Actor.from_request(request)
+    letter = (
+        FeedbackLetter.objects.filter(referral__in=referrals_for(actor), pk=pk)
+        .exclude(pdf="")
+        .select_related("referral")
+        .first()
+    )
+    if letter is None:
+        raise Http404
+    audit_record(
+        who=actor,
+        action=AuditEvent.Action.PRINT,
+        patient_id=letter.referral.patient_id,
+        obj=letter,
+        detail=f"feedback letter {letter.kind}",
+    )
+    response = FileResponse(
+        letter.pdf.open("rb"),
+        content_type="application/pdf",
+        filename=letters.letter_filename(letter),
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@role_required(Role.PLANNER, Role.COACH)
+def failed_letters(request):
+    """The planner's list of letters that could not be delivered, with a retry button."""
+    actor = request.actor
+    provider_ids = actor.org_ids(Role.PLANNER, Role.COACH)
+    if request.method == "POST":
+        letter = FeedbackLetter.objects.filter(
+            pk=request.POST.get("letter"),
+            referral__provider_id__in=provider_ids,
+            status=FeedbackLetter.Status.FAILED,
+        ).first()
+        if letter is None:
+            messages.error(request, _("This letter is no longer waiting for a retry."))
+        else:
+            letters.letter_retry(letter_id=letter.pk)
+            messages.success(request, _("The letter is being sent again."))
+        return redirect("letters-failed")
+    rows = list(
+        FeedbackLetter.objects.filter(
+            referral__provider_id__in=provider_ids, status=FeedbackLetter.Status.FAILED
+        )
+        .select_related("referral__patient", "referral__practice")
+        .order_by("created_at")[:300]
+    )
+    audit_record_many(
+        who=actor,
+        action=AuditEvent.Action.LIST,
+        touches=[Touch(letter.referral.patient_id, letter, "failed letters") for letter in rows],
+    )
+    return render(request, "referrals/failed_letters.html", {"letters": rows})

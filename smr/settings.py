@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -211,6 +212,15 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Periodic work: scans, never far-future ETA tasks. The DatabaseScheduler copies these entries into
+# the admin (Periodic tasks), where times can be changed or entries disabled.
+CELERY_BEAT_SCHEDULE = {
+    "feedback-letters-sweep": {"task": "referrals.tasks.sweep_letters", "schedule": 300.0},
+    "audit-verify-chain": {
+        "task": "audit.tasks.verify_audit_chain",
+        "schedule": crontab(hour=2, minute=30),
+    },
+}
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -1,11 +1,43 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import exceptions
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
+class Conflict(exceptions.APIException):
+    """409: the request is well-formed, but the resource's current state does not allow it."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("This is not possible in the current state of this record.")
+    default_code = "conflict"
+
+
+_conflict_errors: list[type[DjangoValidationError]] = []
+
+
+def register_conflict(error_class: type[DjangoValidationError]) -> None:
+    """Let a higher room declare a 'wrong state' error of its services a 409 instead of a 400.
+
+    Referrals registers ``TransitionRefused``; this module never imports the rooms above it.
+    """
+    if error_class not in _conflict_errors:
+        _conflict_errors.append(error_class)
+
+
+def _conflict(exc: DjangoValidationError) -> Conflict:
+    code = getattr(exc, "code", None) or Conflict.default_code
+    return Conflict(detail=" ".join(str(m) for m in exc.messages), code=code)
+
+
 def exception_handler(exc, context):
-    """Domain services raise Django's ValidationError; the API answers it as a 400 with field errors."""
-    if isinstance(exc, DjangoValidationError):
+    """Domain services raise Django's ValidationError; the API answers it as a 400 with field errors.
+
+    A registered 'wrong state' error becomes a 409 Conflict. Django's PermissionDenied and Http404
+    keep DRF's own handling (403 and 404).
+    """
+    if isinstance(exc, tuple(_conflict_errors)):
+        exc = _conflict(exc)
+    elif isinstance(exc, DjangoValidationError):
         detail = (
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )

@@ -1,0 +1,36 @@
+"""Query-string filters of the referral list."""
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from carechain.validators import normalise_bsn
+
+from ..models import Channel, Referral, ReferralState
+
+
+class ReferralFilter(django_filters.FilterSet):
+    state = django_filters.MultipleChoiceFilter(
+        choices=ReferralState.choices, help_text=_("One or more states (repeat the parameter).")
+    )
+    channel = django_filters.ChoiceFilter(choices=Channel.choices)
+    is_ketenzorg = django_filters.BooleanFilter()
+    received_after = django_filters.IsoDateTimeFilter(
+        field_name="received_at",
+        lookup_expr="gte",
+        help_text=_("Received at or after this moment (ISO 8601; a date means its midnight)."),
+    )
+    received_before = django_filters.IsoDateTimeFilter(
+        field_name="received_at",
+        lookup_expr="lt",
+        help_text=_("Received before this moment (ISO 8601; a date means its midnight)."),
+    )
+    patient_bsn = django_filters.CharFilter(
+        method="filter_patient_bsn", help_text=_("The patient's BSN.")
+    )
+
+    class Meta:
+        model = Referral
+        fields = ["state", "channel", "is_ketenzorg"]
+
+    def filter_patient_bsn(self, queryset, name, value):
+        return queryset.filter(patient__bsn=normalise_bsn(value))

@@ -1,0 +1,236 @@
+"""Feedback letters to the referring practice: queue (outbox), render (pure), deliver (exactly once).
+
+The flow, as pretix writes invoices: copy every fact onto the row when the moment happens, render
+the PDF from those facts only, then send. Delivery claims the row with conditional updates, so a
+task that runs twice, a retry, or two workers never send a letter twice:
+
+    pending --render--> rendered --claim--> sending --sent--> sent
+                                      \\--error--> failed --retry--> sending ...
+
+A worker killed while *sending* leaves the row in ``sending``; the sweeper turns such rows into
+``failed`` with a clear error after a grace period, so the planner sees them and decides (the SMTP
+server may or may not have accepted the message). A worker killed before sending leaves
+``pending``/``rendered`` rows that the sweeper queues again.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from carechain.models import Membership, Role
+
+from .models import FeedbackLetter, Referral
+
+logger = logging.getLogger(__name__)
+
+SENDING_GRACE = datetime.timedelta(minutes=15)
+RESEND_AFTER = datetime.timedelta(minutes=5)
+Kind = FeedbackLetter.Kind
+Status = FeedbackLetter.Status
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def coach_facts(user, provider_id) -> dict:
+    if user is None:
+        return {"name": "", "krs": ""}
+    membership = Membership.objects.filter(
+        user=user, organisation_id=provider_id, role=Role.COACH
+    ).first()
+    return {"name": str(user), "krs": membership.krs_number if membership else ""}
+
+
+def base_facts(referral: Referral, *, coach=None) -> dict:
+    """What every letter shows: letterhead, addressee, patient identification, referral, coach."""
+    provider, practice, patient = referral.provider, referral.practice, referral.patient
+    return {
+        "date": timezone.localdate().isoformat(),
+        "provider": {
+            "name": provider.name,
+            "address": provider.address,
+            "postal_code": provider.postal_code,
+            "city": provider.city,
+            "phone": provider.phone,
+            "email": provider.email,
+            "agb": provider.agb,
+        },
+        "practice": {
+            "name": practice.name,
+            "address": practice.address,
+            "postal_code": practice.postal_code,
+            "city": practice.city,
+            "agb": practice.agb,
+        },
+        "referrer": referral.referrer_name,
+        "patient": {
+            "name": patient.full_name,
+            "birth_date": _iso(patient.birth_date),
+            "bsn": patient.bsn,
+            "gender": patient.gender,
+        },
+        "referral": {
+            "id": referral.pk,
+            "received": _iso(timezone.localdate(referral.received_at)),
+            "channel": referral.get_channel_display(),
+            "external_id": referral.external_id,
+        },
+        "coach": coach_facts(coach or referral.coach, referral.provider_id),
+    }
+
+
+def letter_queue(
+    *, referral: Referral, kind: str, moment: dict, key: str | None = None, coach=None
+) -> FeedbackLetter | None:
+    """Create the outbox row inside the caller's transaction; delivery starts after commit.
+
+    Returns None when this moment already has its letter (the same transition replayed).
+    """
+    key = key or kind
+    facts = {**base_facts(referral, coach=coach), "kind": kind, "moment": moment}
+    try:
+        with transaction.atomic():
+            letter = FeedbackLetter.objects.create(
+                referral=referral,
+                kind=kind,
+                key=key,
+                facts=facts,
+                recipient=referral.practice.secure_email,
+            )
+    except IntegrityError:
+        return None
+    transaction.on_commit(lambda: _enqueue(letter.pk))
+    return letter
+
+
+def _enqueue(letter_id: int) -> None:
+    """Start delivery; a failure here (broker down, or an eager run that failed) never breaks the
+    caller: the row stays pending/failed and the sweeper or the planner picks it up."""
+    from .tasks import deliver_letter
+
+    try:
+        deliver_letter.delay(letter_id)
+    except Exception:
+        logger.exception("feedback letter %s: delivery could not start now", letter_id)
+
+
+# -- rendering (pure) -------------------------------------------------------------------------------
+def render_letter_html(letter: FeedbackLetter) -> str:
+    with translation.override("nl"):
+        return render_to_string(
+            f"referrals/letters/{letter.kind}.html", {"letter": letter, "f": letter.facts}
+        )
+
+
+def render_letter_pdf(letter: FeedbackLetter) -> bytes:
+    from weasyprint import HTML
+
+    return HTML(string=render_letter_html(letter), base_url=str(settings.BASE_DIR)).write_pdf()
+
+
+def letter_filename(letter: FeedbackLetter) -> str:
+    return f"terugkoppeling-{letter.referral_id}-{letter.key.replace(':', '-')}.pdf"
+
+
+# -- delivery ------------------------------------------------------------------------------------
+def letter_render(letter_id: int) -> bool:
+    """Render and store the PDF once; True when the letter is (now) rendered."""
+    letter = FeedbackLetter.objects.get(pk=letter_id)
+    if letter.status != Status.PENDING:
+        return bool(letter.pdf)
+    pdf = render_letter_pdf(letter)
+    letter.pdf.save(letter_filename(letter), ContentFile(pdf), save=False)
+    claimed = FeedbackLetter.objects.filter(pk=letter_id, status=Status.PENDING).update(
+        status=Status.RENDERED, pdf=letter.pdf.name, rendered_at=timezone.now()
+    )
+    if not claimed:  # someone else rendered it meanwhile; keep theirs
+        letter.pdf.storage.delete(letter.pdf.name)
+    return True
+
+
+def letter_send(letter_id: int) -> bool:
+    """Send the rendered letter if nobody else is or was; True when this call sent it.
+
+    Raises on a mail failure (the task retries): the row is then 'failed' with the error.
+    """
+    claimed = FeedbackLetter.objects.filter(
+        pk=letter_id, status__in=[Status.RENDERED, Status.FAILED]
+    ).update(status=Status.SENDING, sending_since=timezone.now())
+    if not claimed:
+        return False
+    letter = FeedbackLetter.objects.select_related("referral").get(pk=letter_id)
+    FeedbackLetter.objects.filter(pk=letter_id).update(attempts=letter.attempts + 1)
+    try:
+        _mail(letter)
+    except Exception as exc:
+        FeedbackLetter.objects.filter(pk=letter_id, status=Status.SENDING).update(
+            status=Status.FAILED, last_error=f"{type(exc).__name__}: {exc}"[:500]
+        )
+        raise
+    FeedbackLetter.objects.filter(pk=letter_id, status=Status.SENDING).update(
+        status=Status.SENT, sent_at=timezone.now(), last_error=""
+    )
+    return True
+
+
+def _mail(letter: FeedbackLetter) -> None:
+    facts = letter.facts
+    with translation.override("nl"):
+        subject = render_to_string(
+            "referrals/letters/email_subject.txt", {"f": facts, "letter": letter}
+        )
+        body = render_to_string("referrals/letters/email_body.txt", {"f": facts, "letter": letter})
+    message = EmailMessage(
+        subject=" ".join(subject.split()),
+        body=body,
+        to=[letter.recipient],
+        headers={"Message-ID": letter.message_id},
+    )
+    with letter.pdf.open("rb") as handle:
+        message.attach(letter_filename(letter), handle.read(), "application/pdf")
+    message.send(fail_silently=False)
+
+
+def letter_deliver(letter_id: int) -> bool:
+    """Render if needed, then send; safe to call any number of times."""
+    if not FeedbackLetter.objects.filter(pk=letter_id).exists():
+        return False
+    letter_render(letter_id)
+    return letter_send(letter_id)
+
+
+def letter_retry(*, letter_id: int) -> FeedbackLetter:
+    """The planner's retry of a failed letter (the row stays the same letter)."""
+    letter = FeedbackLetter.objects.get(pk=letter_id, status=Status.FAILED)
+    transaction.on_commit(lambda: _enqueue(letter.pk))
+    return letter
+
+
+def letters_sweep(*, now: datetime.datetime | None = None) -> dict:
+    """Periodic: queue letters whose task was lost; flag deliveries interrupted mid-send."""
+    now = now or timezone.now()
+    stuck = FeedbackLetter.objects.filter(
+        status=Status.SENDING, sending_since__lt=now - SENDING_GRACE
+    ).update(
+        status=Status.FAILED,
+        last_error="Delivery was interrupted; it is unknown whether the mail server accepted it. "
+        "Check with the practice, then retry if needed.",
+    )
+    lost = list(
+        FeedbackLetter.objects.filter(
+            Q(status=Status.PENDING) | Q(status=Status.RENDERED), created_at__lt=now - RESEND_AFTER
+        ).values_list("pk", flat=True)
+    )
+    for letter_id in lost:
+        _enqueue(letter_id)
+    return {"interrupted": stuck, "requeued": len(lost)}
