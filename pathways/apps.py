@@ -26,6 +26,33 @@ class PathwaysConfig(AppConfig):
             description=_("Your trajectories with the next action and its due date."),
         )
         menu.register(
+            label=_("My agenda"),
+            url_name="coach-agenda",
+            order=8,
+            roles={Role.COACH},
+            description=_(
+                "Your appointments of the day: in the practices' rooms, by phone and video."
+            ),
+        )
+        menu.register(
+            label=_("Rooms"),
+            url_name="location-list",
+            order=31,
+            roles={Role.COACH, Role.PLANNER, Role.GP, Role.POH_S, Role.POH_GGZ},
+            description=_(
+                "The rooms practices lend the provider, and each room's bookings per day."
+            ),
+        )
+        menu.register(
+            label=_("Relapse-prevention groups"),
+            url_name="group-list",
+            order=32,
+            roles={Role.POH_GGZ, Role.COACH},
+            description=_(
+                "Terugvalpreventie: eight group meetings a year by the POH-GGZ; quitters join at any meeting."
+            ),
+        )
+        menu.register(
             label=_("Escalations"),
             url_name="poh-ggz-inbox",
             order=30,

@@ -73,7 +73,7 @@ def _event(trajectory, actor, action, *, before="", note="") -> TrajectoryEvent:
     )
 
 
-def _load(actor: Actor, trajectory_id) -> Trajectory:
+def _load(actor: Actor, trajectory_id, *, scoped: bool = True) -> Trajectory:
     try:
         trajectory = (
             Trajectory.objects.select_for_update()
@@ -82,7 +82,7 @@ def _load(actor: Actor, trajectory_id) -> Trajectory:
         )
     except (Trajectory.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
-    if not trajectories_for(actor).filter(pk=trajectory.pk).exists():
+    if scoped and not trajectories_for(actor).filter(pk=trajectory.pk).exists():
         raise Http404
     return trajectory
 
@@ -95,9 +95,10 @@ def _transition(
     expected_state: str | None = None,
     note: str = "",
     who=is_coach_of_provider,
+    scoped: bool = True,
     **kwargs,
 ) -> Trajectory:
-    trajectory = _load(actor, trajectory_id)
+    trajectory = _load(actor, trajectory_id, scoped=scoped)
     if not who(actor, trajectory):
         raise PermissionDenied
     if expected_state is not None and trajectory.state != expected_state:
@@ -489,8 +490,10 @@ def trajectory_end_treatment(
 
 @transaction.atomic
 def trajectory_mark_follow_up_due(*, actor: Actor, trajectory_id) -> Trajectory:
+    """The daily reminder scan (a system task, not a person) marks the call as due."""
     return _transition(
-        actor=actor, trajectory_id=trajectory_id, name="mark_follow_up_due", who=lambda a, t: True
+        actor=actor, trajectory_id=trajectory_id, name="mark_follow_up_due",
+        who=lambda a, t: True, scoped=False,
     )
 
 

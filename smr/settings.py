@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "referrals",
     "pathways",
     "billing",
+    "reminders",
 ]
 
 MIDDLEWARE = [
@@ -111,6 +112,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "carechain.context_processors.roles",
+                "reminders.context_processors.my_reminders",
             ],
         },
     },
@@ -216,6 +218,14 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # the admin (Periodic tasks), where times can be changed or entries disabled.
 CELERY_BEAT_SCHEDULE = {
     "feedback-letters-sweep": {"task": "referrals.tasks.sweep_letters", "schedule": 300.0},
+    "reminders-daily-scan": {
+        "task": "reminders.tasks.scan_reminders",
+        "schedule": crontab(hour=6, minute=0),
+    },
+    "reminders-daily-digest": {
+        "task": "reminders.tasks.send_reminder_digests",
+        "schedule": crontab(hour=7, minute=0, day_of_week="mon-fri"),
+    },
     "audit-verify-chain": {
         "task": "audit.tasks.verify_audit_chain",
         "schedule": crontab(hour=2, minute=30),

@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from carechain import views as carechain_views
+from referrals.fhir import views as fhir_views
 
 from .health import healthz
 
@@ -19,8 +20,10 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("patients/", include("carechain.urls")),
     path("referrals/", include("referrals.urls")),
+    path("fhir", fhir_views.TransactionView.as_view(), name="fhir-base"),  # POST [base], no slash
     path("fhir/", include("referrals.fhir.urls")),
     path("trajectories/", include("pathways.urls")),
+    path("reminders/", include("reminders.urls")),
     path("healthz", healthz, name="healthz"),
     path("api/", include((api_patterns, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

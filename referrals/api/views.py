@@ -44,8 +44,6 @@ from .serializers import (
     ReferralNoteInput,
 )
 
-# A referral in the wrong state for an action is a 409 Conflict, not a 400.
-
 # Referrers (practice roles, referral-intake keys) and the provider's coaches and planners.
 # Insurers and zorggroep admins see billing, never clinical referrals.
 REFERRAL_ROLES = (*PRACTICE_ROLES, *PROVIDER_CARE_ROLES, INTAKE)

@@ -1,0 +1,66 @@
+"""Two deliveries of one ZorgDomein document at the same moment: one referral, one document.
+
+Only PostgreSQL shows this: SQLite serialises all writers, so there the race cannot happen.
+"""
+
+import threading
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from carechain.models import Patient
+from referrals.models import Referral, ReferralDocument
+
+from .fhir_samples import appointment_request, intake_key, post_document, zorgdomein_document
+
+
+def deliver_twice_at_once(bundle: dict, key: str) -> list:
+    """Post the same bundle from two threads released together; each has its own connection."""
+    start = threading.Barrier(2)
+    responses = []
+
+    def deliver():
+        try:
+            start.wait(timeout=10)
+            responses.append(post_document(APIClient(), bundle, key=key))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(responses) == 2
+    return responses
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_deliveries_of_one_appointment_request_make_one_referral(
+    postgresql_only, chain
+):
+    key = intake_key(chain.practice_a)
+    bundle = appointment_request(practice_agb=chain.practice_a.agb, provider_agb=chain.provider.agb)
+
+    responses = deliver_twice_at_once(bundle, key)
+
+    assert sorted(r.status_code for r in responses) == [200, 201]
+    referral = Referral.objects.get()
+    assert {r.json()["id"] for r in responses} == {str(referral.pk)}
+    assert {r["Location"] for r in responses} == {f"http://testserver/fhir/Task/{referral.pk}"}
+    assert (Patient.objects.count(), ReferralDocument.objects.count()) == (1, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_deliveries_of_one_referral_letter_store_it_once(postgresql_only, chain):
+    key = intake_key(chain.practice_a)
+    request = appointment_request(
+        practice_agb=chain.practice_a.agb, provider_agb=chain.provider.agb
+    )
+    assert post_document(APIClient(), request, key=key).status_code == 201
+
+    responses = deliver_twice_at_once(zorgdomein_document("referral-letter"), key)
+
+    assert sorted(r.status_code for r in responses) == [200, 201]
+    assert ReferralDocument.objects.filter(kind="referral-letter").count() == 1
