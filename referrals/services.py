@@ -120,28 +120,39 @@ def referral_create(
         raise ValidationError(
             {"consent_data_exchange": _("The patient's consent for data exchange is required.")}
         )
-    existing = _existing(data, document)
+    existing = _existing(actor, data, document)
     if existing:
         return existing, False
     try:
         with transaction.atomic():
             referral = _create(actor, data, document, by)
     except IntegrityError:
-        existing = _existing(data, document)
+        existing = _existing(actor, data, document)
         if existing is None:
             raise
         return existing, False
     return referral, True
 
 
-def _existing(data: ReferralData, document: dict | None) -> Referral | None:
+class IdentifierInUse(TransitionRefused):
+    """A document id or external identifier that already belongs to a referral the caller may
+    not see: refused without revealing anything about that referral."""
+
+
+def _existing(actor: Actor, data: ReferralData, document: dict | None) -> Referral | None:
+    found = None
     if document and document.get("source_id"):
         doc = ReferralDocument.objects.filter(source_id=document["source_id"]).first()
         if doc:
-            return doc.referral
-    if data.external_id:
-        return Referral.objects.filter(channel=data.channel, external_id=data.external_id).first()
-    return None
+            found = doc.referral
+    if found is None and data.external_id:
+        found = Referral.objects.filter(channel=data.channel, external_id=data.external_id).first()
+    if found is not None and not is_referrer(actor, found):
+        raise IdentifierInUse(
+            _("This document id or referral identifier is already in use."),
+            code="identifier_in_use",
+        )
+    return found
 
 
 def _create(actor: Actor, data: ReferralData, document: dict | None, by) -> Referral:
