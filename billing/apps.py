@@ -7,3 +7,10 @@ class BillingConfig(AppConfig):
 
     name = "billing"
     verbose_name = _("Billing")
+
+    def ready(self) -> None:
+        from carechain import demo
+
+        from . import demo as billing_demo
+
+        demo.register_step(billing_demo.seed)

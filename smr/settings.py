@@ -226,6 +226,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reminders.tasks.send_reminder_digests",
         "schedule": crontab(hour=7, minute=0, day_of_week="mon-fri"),
     },
+    "billing-collect": {
+        "task": "billing.tasks.collect_billable_trajectories",
+        "schedule": crontab(minute=15),
+    },
     "audit-verify-chain": {
         "task": "audit.tasks.verify_audit_chain",
         "schedule": crontab(hour=2, minute=30),
