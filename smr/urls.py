@@ -11,6 +11,7 @@ from .health import healthz
 api_patterns = [
     path("", include("carechain.api.urls")),
     path("", include("referrals.api.urls")),
+    path("", include("billing.api.urls")),
 ]
 
 urlpatterns = [
@@ -21,9 +22,12 @@ urlpatterns = [
     path("patients/", include("carechain.urls")),
     path("referrals/", include("referrals.urls")),
     path("fhir", fhir_views.TransactionView.as_view(), name="fhir-base"),  # POST [base], no slash
+    path("fhir/", include("billing.fhir_urls")),  # Claim, ClaimResponse: before the catch-all
     path("fhir/", include("referrals.fhir.urls")),
     path("trajectories/", include("pathways.urls")),
     path("reminders/", include("reminders.urls")),
+    path("billing/", include("billing.urls")),
+    path("audit/", include("audit.urls")),
     path("healthz", healthz, name="healthz"),
     path("api/", include((api_patterns, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -11,13 +11,15 @@ from billing.services import billing_collect, billing_decide
 from tests import factories
 
 D = datetime.date
+MARCH_2 = D(2026, 3, 2)
+LONG_AGO = D(2020, 1, 1)
 
 
 def ended_trajectory(
     chain,
     coach,
     *,
-    intake=D(2026, 3, 2),
+    intake=MARCH_2,
     channel="web",
     is_ketenzorg=False,
     medication=("nrt_patch",),
@@ -63,7 +65,7 @@ def ended_trajectory(
     return trajectory
 
 
-def insured(chain, patient, insurer=None, start=D(2020, 1, 1), end=None):
+def insured(chain, patient, insurer=None, start=LONG_AGO, end=None):
     return factories.InsuranceFactory(
         patient=patient, insurer=insurer or chain.insurer_a, valid_from=start, valid_to=end
     )
