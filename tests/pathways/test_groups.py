@@ -87,7 +87,7 @@ def test_meeting_outside_the_year_is_refused(chain, poh_ggz):
         groups.group_create(
             actor=Actor.for_user(poh_ggz), location=room(chain), year=2026, meetings=meetings
         )
-    assert refused.value.message_dict == {"meetings-7-starts_at": ["Meeting 8 must lie in 2026."]}
+    assert refused.value.message_dict == {"meetings-7-starts_at": ["Bijeenkomst 8 moet in 2026 vallen."]}
     assert not RelapsePreventionGroup.objects.exists()
 
 
@@ -422,7 +422,7 @@ def test_attendance_only_after_joining(chain, group, coach, poh_ggz, clock):
     clock.move_to(at(datetime.date(2026, 9, 8), 21))
     with pytest.raises(ValidationError) as refused:
         _record(poh_ggz, group, participant, 5, PRESENT)
-    assert "joined at meeting 6" in refused.value.message_dict["status"][0]
+    assert "ingestroomd bij bijeenkomst 6" in refused.value.message_dict["status"][0]
     _record(poh_ggz, group, participant, 6, PRESENT)
     assert Attendance.objects.count() == 1
 
@@ -437,7 +437,7 @@ def test_attendance_not_after_leaving(chain, group, coach, poh_ggz, clock):
     clock.move_to(at(datetime.date(2026, 9, 8), 21))
     with pytest.raises(ValidationError) as refused:
         _record(poh_ggz, group, participant, 6, NO_SHOW)
-    assert "left the group on 20-06-2026" in refused.value.message_dict["status"][0]
+    assert "op 20-06-2026 verlaten" in refused.value.message_dict["status"][0]
     _record(poh_ggz, group, participant, 5, ABSENT_NOTICE)  # a correction before leaving is fine
 
 

@@ -228,7 +228,7 @@ def test_plan_with_a_meeting_outside_the_year_shows_the_error_and_saves_nothing(
     response = client.post(reverse("group-create"), _plan_form(room(chain), meetings=meetings))
     assert response.status_code == 200
     assert response.context["formset"].forms[7].errors == {
-        "starts_at": ["Meeting 8 must lie in 2026."]
+        "starts_at": ["Bijeenkomst 8 moet in 2026 vallen."]
     }
     assert not RelapsePreventionGroup.objects.exists()
 
