@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint format benchmark
+.PHONY: run test install lint format benchmark diagrams
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,3 +30,12 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# State diagrams drawn from the code (django-fsm); needs Debian's graphviz and the graphviz package.
+diagrams: $(STAMP)
+	$(BIN)/pip install --quiet graphviz
+	for m in pathways.Trajectory referrals.Referral billing.Invoice; do \
+	  name=$$(echo $$m | cut -d. -f2 | tr A-Z a-z); \
+	  $(BIN)/python manage.py graph_transitions $$m.state -o docs/$$name-states.png; \
+	  mv docs/$$name-states docs/$$name-states.dot; \
+	done

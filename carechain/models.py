@@ -260,7 +260,10 @@ class Membership(models.Model):
     )
     krs_valid_until = models.DateField(_("KRS registration valid until"), null=True, blank=True)
     agb = models.CharField(
-        _("personal AGB code"), max_length=8, blank=True, validators=[validate_agb],
+        _("personal AGB code"),
+        max_length=8,
+        blank=True,
+        validators=[validate_agb],
         help_text=_("The care professional's own AGB code (performer on claims)."),
     )
     is_active = models.BooleanField(_("active"), default=True)

@@ -9,12 +9,14 @@ class PathwaysConfig(AppConfig):
     verbose_name = _("Trajectories")
 
     def ready(self) -> None:
-        from carechain import menu
+        from carechain import demo, menu
         from carechain.api.exceptions import register_conflict
         from carechain.models import Role
 
+        from . import demo as pathways_demo
         from . import services
 
+        demo.register_step(pathways_demo.seed)
         register_conflict(services.TransitionRefused)
         register_conflict(services.ChangedMeanwhile)
 

@@ -492,8 +492,11 @@ def trajectory_end_treatment(
 def trajectory_mark_follow_up_due(*, actor: Actor, trajectory_id) -> Trajectory:
     """The daily reminder scan (a system task, not a person) marks the call as due."""
     return _transition(
-        actor=actor, trajectory_id=trajectory_id, name="mark_follow_up_due",
-        who=lambda a, t: True, scoped=False,
+        actor=actor,
+        trajectory_id=trajectory_id,
+        name="mark_follow_up_due",
+        who=lambda a, t: True,
+        scoped=False,
     )
 
 

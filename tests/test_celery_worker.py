@@ -47,7 +47,9 @@ def test_a_worker_on_redis_verifies_the_audit_chain(redis_broker, chain):
 
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_a_feedback_letter_is_delivered_once_by_a_real_worker(redis_broker, chain, settings, tmp_path):
+def test_a_feedback_letter_is_delivered_once_by_a_real_worker(
+    redis_broker, chain, settings, tmp_path
+):
     """End to end: the transition's outbox row, on commit a task on Redis, a worker renders and
     sends the PDF, and a second delivery of the same task sends nothing."""
     from django.core import mail
@@ -58,7 +60,9 @@ def test_a_feedback_letter_is_delivered_once_by_a_real_worker(redis_broker, chai
 
     settings.MEDIA_ROOT = tmp_path
     coach = factories.member("coach", chain.provider)
-    referral = factories.ReferralFactory(patient=factories.PatientFactory(practice=chain.practice_a))
+    referral = factories.ReferralFactory(
+        patient=factories.PatientFactory(practice=chain.practice_a)
+    )
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         referral_services.referral_accept(actor=Actor.for_user(coach), referral_id=referral.pk)
         letter = FeedbackLetter.objects.get(referral=referral, kind="accepted")

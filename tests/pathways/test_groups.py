@@ -87,7 +87,9 @@ def test_meeting_outside_the_year_is_refused(chain, poh_ggz):
         groups.group_create(
             actor=Actor.for_user(poh_ggz), location=room(chain), year=2026, meetings=meetings
         )
-    assert refused.value.message_dict == {"meetings-7-starts_at": ["Bijeenkomst 8 moet in 2026 vallen."]}
+    assert refused.value.message_dict == {
+        "meetings-7-starts_at": ["Bijeenkomst 8 moet in 2026 vallen."]
+    }
     assert not RelapsePreventionGroup.objects.exists()
 
 
