@@ -23,6 +23,11 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# Speed figures (printed, never asserted). Set DATABASE_URL=postgres://... to measure on PostgreSQL.
+benchmark: $(STAMP)
+	$(BIN)/python benchmarks/caseload.py
+	$(BIN)/python benchmarks/letters_and_reminders.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -98,7 +99,10 @@ def caseload(request):
             "locations": Location.objects.filter(
                 provider_id__in=provider_ids, is_active=True
             ).select_related("practice"),
-            "practices": Practice.objects.filter(referrals__provider_id__in=provider_ids)
+            "practices": Practice.objects.filter(
+                Q(zorggroep__smr_provider_id__in=provider_ids)
+                | Q(locations__provider_id__in=provider_ids)
+            )
             .distinct()
             .order_by("name"),
         },

@@ -36,7 +36,7 @@ class PracticeFactory(DjangoModelFactory):
         model = models.Practice
 
     name = factory.Sequence(lambda n: f"Huisartsenpraktijk {n}")
-    agb = factory.Sequence(lambda n: f"0105{n:04d}")
+    agb = factory.Sequence(lambda n: f"0105{n % 10000:04d}")
     zorggroep = factory.SubFactory(ZorggroepFactory)
     secure_email = factory.Sequence(lambda n: f"praktijk{n}@zorgmail.example.nl")
     channel = models.Practice.Channel.ZORGDOMEIN
@@ -47,7 +47,7 @@ class ProviderFactory(DjangoModelFactory):
         model = models.Provider
 
     name = factory.Sequence(lambda n: f"SMR-behandelaar {n}")
-    agb = factory.Sequence(lambda n: f"7373{n:04d}")
+    agb = factory.Sequence(lambda n: f"7373{n % 10000:04d}")
 
 
 class InsurerFactory(DjangoModelFactory):
@@ -55,7 +55,7 @@ class InsurerFactory(DjangoModelFactory):
         model = models.Insurer
 
     name = factory.Sequence(lambda n: f"Verzekeraar {n}")
-    uzovi = factory.Sequence(lambda n: f"{9000 + n:04d}")
+    uzovi = factory.Sequence(lambda n: f"{1000 + n % 9000:04d}")
 
 
 class LocationFactory(DjangoModelFactory):
