@@ -9,8 +9,26 @@ class BillingConfig(AppConfig):
     verbose_name = _("Billing")
 
     def ready(self) -> None:
-        from carechain import demo
+        from carechain import demo, menu
+        from carechain.models import Role
 
         from . import demo as billing_demo
 
         demo.register_step(billing_demo.seed)
+        menu.register(
+            label=_("Invoices"),
+            url_name="invoice-list",
+            order=50,
+            roles={Role.ZORGGROEP_ADMIN, Role.PLANNER},
+            description=_(
+                "Monthly ketenzorg invoices to the zorggroep: review, dispute, approve; "
+                "and the ketenzorg budget."
+            ),
+        )
+        menu.register(
+            label=_("Billing exceptions"),
+            url_name="billing-exceptions",
+            order=51,
+            roles={Role.PLANNER},
+            description=_("Ended trajectories that could not be routed to a payer automatically."),
+        )

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -212,17 +212,18 @@ def _trajectory_for_form(actor, pk) -> Trajectory:
 @require_POST
 def trajectory_action(request, pk: int, action: str):
     actor = Actor.from_request(request)
+    trajectory = _trajectory_for_form(actor, pk)  # 404 for a trajectory out of scope
+    may_act = is_planner_of_provider if action == "reassign" else is_coach_of_provider
+    if not may_act(actor, trajectory):
+        raise PermissionDenied
     url = redirect("trajectory-detail", pk).url
     common = {"actor": actor, "trajectory_id": pk}
     if action == "intake":
-        trajectory = _trajectory_for_form(actor, pk)
         form = forms.IntakeForm(request.POST, locations=_locations(trajectory))
         return _run(request, url, form, lambda d: services.trajectory_record_intake(**common, **d))
     if action == "contact":
-        trajectory = _trajectory_for_form(actor, pk)
         form = forms.ContactForm(request.POST, locations=_locations(trajectory))
         return _run(request, url, form, lambda d: services.trajectory_record_contact(**common, **d))
-    _trajectory_for_form(actor, pk)  # 404 before anything else for a trajectory out of scope
     if action == "start-counselling":
         return _run(
             request,
@@ -266,7 +267,7 @@ def trajectory_action(request, pk: int, action: str):
             lambda d: services.trajectory_drop_out(**common, **d),
         )
     if action == "reassign":
-        coaches = _coaches([_trajectory_for_form(actor, pk).provider_id])
+        coaches = _coaches([trajectory.provider_id])
         return _run(
             request,
             url,
@@ -280,9 +281,16 @@ def trajectory_action(request, pk: int, action: str):
 @require_POST
 def escalation_action(request, pk: int, action: str):
     actor = Actor.from_request(request)
-    trajectory_id = Escalation.objects.filter(pk=pk).values_list("trajectory_id", flat=True).first()
-    if trajectory_id is None:
+    escalation = (
+        Escalation.objects.filter(pk=pk, trajectory__in=trajectories_for(actor))
+        .select_related("trajectory")
+        .first()
+    )
+    if escalation is None:
         raise Http404
+    if not is_poh_ggz_of_practice(actor, escalation.trajectory):
+        raise PermissionDenied
+    trajectory_id = escalation.trajectory_id
     url = redirect("trajectory-detail", trajectory_id).url
     if action == "session":
         return _run(

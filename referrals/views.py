@@ -269,10 +269,17 @@ def referral_action(request, pk: int, action: str):
     if action not in ACTIONS:
         raise Http404
     actor = Actor.from_request(request)
-    service, form_class, _transition, _side = ACTIONS[action]
+    service, form_class, _transition, side = ACTIONS[action]
+    referral = referrals_for(actor).filter(pk=pk).select_related("practice").first()
+    if referral is None:
+        raise Http404
+    allowed = (
+        is_provider_staff(actor, referral) if side == "provider" else is_referrer(actor, referral)
+    )
+    if not allowed:
+        raise PermissionDenied
     if form_class is forms.AssignForm:
-        provider_id = Referral.objects.filter(pk=pk).values_list("provider_id", flat=True).first()
-        form = form_class(request.POST, coaches=_coaches(provider_id))
+        form = form_class(request.POST, coaches=_coaches(referral.provider_id))
     else:
         form = form_class(request.POST)
     if not form.is_valid():

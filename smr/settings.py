@@ -7,6 +7,7 @@ With ``DEBUG`` off it refuses to start without a real ``SECRET_KEY``.
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -77,24 +78,36 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "django_fsm",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "csp",
     "audit",
     "carechain",
     "referrals",
     "pathways",
     "billing",
     "reminders",
+    # After the django_otp plugins: accounts/admin.py takes their device admins away.
+    "accounts",
+    "axes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "accounts.middleware.TwoFactorRequiredMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "smr.urls"
@@ -134,6 +147,11 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username or address before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -180,7 +198,52 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    LANGUAGE_COOKIE_SECURE = True
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024)
+
+# No inline script or style anywhere (tests/accounts/test_content_security_policy.py keeps it
+# so); the QR code of the two-factor set-up is a data: image; Swagger UI loads its start script
+# from its own URL (SpectacularSwaggerSplitView, templates/drf_spectacular/swagger_ui.html).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "style-src": ["'self'"],
+        "script-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+    }
+}
+
+# --- Logging in: password, then a second factor (NEN 7510) -----------------------------------
+# Everyone who can see patient data (an active membership, staff, superusers) passes a TOTP code or
+# a one-time recovery code after the password. Only a development machine may switch it off.
+OTP_REQUIRED = env_bool("OTP_REQUIRED", True)
+if not DEBUG and not OTP_REQUIRED:
+    raise ImproperlyConfigured(
+        "DEBUG is off: two-factor authentication (OTP_REQUIRED) must stay on."
+    )
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "SMR ketenzorg")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# django-axes: five wrong passwords for one username, or from one address, lock it for 15 minutes.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Attempts during the lockout do not prolong it, so the stated 15 minutes hold.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+# Logins are in the audit log already; no second, unbounded log of every login.
+AXES_DISABLE_ACCESS_LOG = True
+# Behind the TLS proxy every request comes from the proxy: count the proxies in front of Django so
+# the lockout by address uses the client's address from X-Forwarded-For, not the proxy's.
+AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0) or None
+if AXES_IPWARE_PROXY_COUNT:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
 
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get(
@@ -230,11 +293,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.collect_billable_trajectories",
         "schedule": crontab(minute=15),
     },
+    "billing-monthly-invoices": {
+        "task": "billing.tasks.issue_monthly_invoices",
+        "schedule": crontab(day_of_month=1, hour=3, minute=0),
+    },
     "audit-verify-chain": {
         "task": "audit.tasks.verify_audit_chain",
         "schedule": crontab(hour=2, minute=30),
     },
 }
+
+# Shown on the zorggroep invoices as the account to pay to (the provider's own bank account).
+INVOICE_IBAN = os.environ.get("INVOICE_IBAN", "NL00 BANK 0000 0000 00")
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -248,6 +318,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "carechain.api.pagination.StableCursorPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "carechain.api.exceptions.exception_handler",
+    # JSON only: a form-encoded or multipart body is a 415, not a half-understood request.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_THROTTLE_CLASSES": ["carechain.api.throttling.PerClientRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"client": os.environ.get("API_RATE", "600/min")},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

@@ -49,7 +49,16 @@ def chromium_page():
 
 
 def login(page, base_url: str, username: str, password: str) -> None:
+    """Password, then the second factor: set up the first time, the app's code after that."""
+    from django.contrib.auth import get_user_model
+
+    from tests.otp import complete_2fa
+
     page.goto(f"{base_url}/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.click("button[type=submit].primary")
+    page.wait_for_load_state()
+    user = get_user_model().objects.filter(username=username).first()
+    if user is not None:
+        complete_2fa(page, user)

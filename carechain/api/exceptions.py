@@ -1,3 +1,4 @@
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
@@ -29,13 +30,21 @@ def _conflict(exc: DjangoValidationError) -> Conflict:
     return Conflict(detail=" ".join(str(m) for m in exc.messages), code=code)
 
 
+class BodyTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = _("The request body is larger than this server accepts.")
+    default_code = "too_large"
+
+
 def exception_handler(exc, context):
     """Domain services raise Django's ValidationError; the API answers it as a 400 with field errors.
 
     A registered 'wrong state' error becomes a 409 Conflict. Django's PermissionDenied and Http404
     keep DRF's own handling (403 and 404).
     """
-    if isinstance(exc, tuple(_conflict_errors)):
+    if isinstance(exc, RequestDataTooBig):
+        exc = BodyTooLarge()
+    elif isinstance(exc, tuple(_conflict_errors)):
         exc = _conflict(exc)
     elif isinstance(exc, DjangoValidationError):
         detail = (

@@ -170,14 +170,15 @@ def test_group_list_runs_a_constant_number_of_queries(
 ):
     _fill(chain, group, coach, poh_ggz, clock, 1)
     client.force_login(poh_ggz)
-    # session, user, memberships (the actor's roles), the groups with room, practice, provider,
-    # participant count and next meeting in one query; the session saved again (savepoint,
-    # update, release: SESSION_SAVE_EVERY_REQUEST keeps the idle timeout running)
-    with django_assert_num_queries(7):
+    # session, user, the OTP device that verified the session, memberships (the actor's roles), the
+    # groups with room, practice, provider, participant count and next meeting in one query; the
+    # session saved again (savepoint, update, release: SESSION_SAVE_EVERY_REQUEST keeps the idle
+    # timeout running)
+    with django_assert_num_queries(8):
         client.get(reverse("group-list"))
     plan_group(poh_ggz, room(chain), year=2027)
     _fill(chain, group, coach, poh_ggz, clock, 6)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         response = client.get(reverse("group-list"))
     assert [g.active_participants for g in response.context["groups"]] == [0, 7]
 
@@ -187,11 +188,11 @@ def test_group_detail_runs_a_constant_number_of_queries(
 ):
     _fill(chain, group, coach, poh_ggz, clock, 1)
     client.force_login(poh_ggz)
-    # session, user, memberships, the group (room, practice, provider), its meetings (with the
-    # facilitator), participants (with patient and coach), their attendance; then the audit rows:
-    # savepoint, [advisory lock on PostgreSQL], last hash, one bulk insert, release savepoint;
-    # the session saved again (savepoint, update, release)
-    expected = 15 if connection.vendor == "postgresql" else 14
+    # session, user, the OTP device, memberships, the group (room, practice, provider), its
+    # meetings (with the facilitator), participants (with patient and coach), their attendance;
+    # then the audit rows: savepoint, [advisory lock on PostgreSQL], last hash, one bulk insert,
+    # release savepoint; the session saved again (savepoint, update, release)
+    expected = 16 if connection.vendor == "postgresql" else 15
     with django_assert_num_queries(expected):
         client.get(reverse("group-detail", args=[group.pk]))
     _fill(chain, group, coach, poh_ggz, clock, 8)

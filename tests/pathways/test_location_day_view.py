@@ -181,11 +181,11 @@ def test_date_box_goes_to_that_day_or_shows_its_error(client, coach, room):
 def test_day_view_runs_a_constant_number_of_queries(
     client, chain, coach, room, django_assert_num_queries
 ):
-    # session, user, the user's memberships (Actor), the room with practice and provider, the
-    # room's bookings of the day with coach and patient; the audit rows: savepoint, newest hash,
-    # one bulk insert, release (plus the advisory lock on PostgreSQL); saving the session
-    # (SESSION_SAVE_EVERY_REQUEST): savepoint, update, release
-    expected = 12 + (connection.vendor == "postgresql")
+    # session, user, the OTP device that verified the session, the user's memberships (Actor), the
+    # room with practice and provider, the room's bookings of the day with coach and patient; the
+    # audit rows: savepoint, newest hash, one bulk insert, release (plus the advisory lock on
+    # PostgreSQL); saving the session (SESSION_SAVE_EVERY_REQUEST): savepoint, update, release
+    expected = 13 + (connection.vendor == "postgresql")
     _book(coach, _trajectory(chain, coach), at(DAY, "08:00"), room)
     client.force_login(coach)
     with django_assert_num_queries(expected):
@@ -199,15 +199,15 @@ def test_day_view_runs_a_constant_number_of_queries(
 def test_practice_view_runs_a_constant_number_of_queries(
     client, chain, coach, poh, room, django_assert_num_queries
 ):
-    # session, user, memberships, the room, the occupied times, saving the session (savepoint,
-    # update, release); no patient data shown, so no audit rows
+    # session, user, the OTP device that verified the session, memberships, the room, the occupied
+    # times, saving the session (savepoint, update, release); no patient data shown, so no audit rows
     _book(coach, _trajectory(chain, coach), at(DAY, "08:00"), room)
     client.force_login(poh)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         _day(client, room)
     for hour in range(9, 17):
         _book(coach, _trajectory(chain, coach), at(DAY, f"{hour:02d}:00"), room)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         assert len(_day(client, room).context["page"].slots) == 9
 
 

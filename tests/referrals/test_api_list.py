@@ -194,7 +194,15 @@ def test_referral_list_runs_constant_queries_for_a_coach(
     for _ in range(2):
         referral_of(chain.practice_a, coach=coach)
     # SESSION_SAVE_EVERY_REQUEST: the session is saved (savepoint, update, release) on every request
-    session = ["session", "user", "memberships", "savepoint", "session update", "release"]
+    session = [
+        "session",
+        "user",
+        "otp device",
+        "memberships",
+        "savepoint",
+        "session update",
+        "release",
+    ]
     expected = _expected_list_queries(session)
     with django_assert_num_queries(expected):
         assert len(api.get(LIST_URL).data["results"]) == 2

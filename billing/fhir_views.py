@@ -1,0 +1,160 @@
+"""FHIR endpoints for insurers: read a Claim, answer it with a ClaimResponse.
+
+The same rules as the REST claims API: only an insurer's claims API key, only its own claims (any
+other claim is a 404), every read audited, and answers through ``billing.claims.claim_answer_many``.
+Errors are OperationOutcomes (``referrals.fhir.protocol``), never HTML and never a 500.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from audit.models import AuditEvent
+from audit.services import audit_record
+from carechain.models import Insurer
+from referrals.fhir.errors import FhirError, Issue
+from referrals.fhir.protocol import fhir_body
+from referrals.fhir.views import FhirView
+
+from . import claims, fhir
+from .api import examples
+from .api.views import ClaimsClientRequired
+
+_ANSWER_ELEMENTS = {
+    "claim_number": ("not-found", "ClaimResponse.request"),
+    "reason_code": ("code-invalid", "ClaimResponse.error[0].code.coding[0].code"),
+    "outcome": ("value", "ClaimResponse.outcome"),
+}
+
+
+def _answer_issue(field: str, message: str) -> Issue:
+    code, expression = _ANSWER_ELEMENTS.get(field, ("invalid", "ClaimResponse"))
+    return Issue(code, message, expression)
+
+
+_OUTCOME = "An OperationOutcome naming the element that is wrong."
+
+
+def _outcome(description: str) -> OpenApiResponse:
+    return OpenApiResponse(OpenApiTypes.OBJECT, description=description)
+
+
+class ClaimFhirView(FhirView):
+    """In the OpenAPI schema too: the referrals' CapabilityStatement does not list claims."""
+
+    permission_classes = [IsAuthenticated, ClaimsClientRequired]
+    schema = AutoSchema()
+
+
+class ClaimView(ClaimFhirView):
+    """GET [base]/Claim/<claim number>."""
+
+    @extend_schema(
+        tags=["fhir"],
+        operation_id="fhir_claim_read",
+        summary="Read a claim as a FHIR R4 Claim",
+        description=(
+            "The claim as a FHIR R4 Claim (application/fhir+json): the insured by BSN in a "
+            "contained Patient, the policy number in a contained Coverage, the insurer by UZOVI, "
+            "provider and performer by AGB, one item with the prestatie code, period and amount. "
+            "A superseded claim is `cancelled`; its correction names it in `related` (prior)."
+        ),
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="A FHIR R4 Claim."),
+            401: _outcome("No or an unknown API key."),
+            403: _outcome("Not an insurer's claims API key."),
+            404: _outcome("No such claim addressed to you."),
+        },
+        examples=[examples.FHIR_CLAIM, examples.FHIR_NOT_FOUND],
+    )
+    def get(self, request, number: str):
+        actor = self.actor
+        claim = claims.claims_for_insurer(actor).filter(claim_number=number).first()
+        if claim is None:
+            raise FhirError(
+                404,
+                "not-found",
+                _("No claim %(number)s is addressed to your organisation.") % {"number": number},
+            )
+        audit_record(
+            who=actor,
+            action=AuditEvent.Action.VIEW,
+            patient_id=claim.patient_id,
+            obj=claim,
+            detail="FHIR Claim",
+        )
+        return Response(fhir.claim_resource(claim))
+
+
+class ClaimResponseView(ClaimFhirView):
+    """POST [base]/ClaimResponse: 201 when the answer was applied, 200 when it had been already."""
+
+    @extend_schema(
+        tags=["fhir"],
+        operation_id="fhir_claim_response_create",
+        summary="Answer a claim with a FHIR R4 ClaimResponse",
+        description=(
+            "`request` names the claim (`Claim/<claim number>`); outcome `complete` accepts it, "
+            "outcome `error` rejects it with the first `error.code` from the rejection reasons "
+            "(system https://smr-ketenzorg.nl/fhir/CodeSystem/rejection-reason). Applied by the "
+            "same rules as `POST /api/claims/answers/`: 201 when applied, 200 when this answer "
+            "had been given already, 409 when the claim was answered differently or superseded."
+        ),
+        request=OpenApiTypes.OBJECT,
+        responses={
+            201: OpenApiResponse(OpenApiTypes.OBJECT, description="The answer, as stored."),
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="This answer was given before."),
+            400: _outcome("Not JSON, or not a ClaimResponse."),
+            403: _outcome("Not an insurer's claims API key."),
+            409: _outcome("The claim was answered differently or is superseded."),
+            415: _outcome("Send application/fhir+json."),
+            422: _outcome(_OUTCOME),
+        },
+        examples=[
+            examples.FHIR_CLAIM_RESPONSE_REQUEST,
+            examples.FHIR_CLAIM_RESPONSE_ACCEPT,
+            examples.FHIR_CLAIM_RESPONSE_STORED,
+            examples.FHIR_CONFLICT,
+            examples.FHIR_UNPROCESSABLE,
+        ],
+    )
+    def post(self, request):
+        actor = self.actor
+        response = fhir.load_claim_response(fhir_body(request))
+        answer = fhir.answer_from(response)
+        uzovi = fhir.insurer_uzovi(response)
+        if (
+            uzovi is not None
+            and not Insurer.objects.filter(pk__in=claims.insurer_ids(actor), uzovi=uzovi).exists()
+        ):
+            raise FhirError(
+                422,
+                "invalid",
+                _("The insurer %(uzovi)s is not the organisation of your API key.")
+                % {"uzovi": uzovi},
+                "ClaimResponse.insurer.identifier",
+            )
+        try:
+            [result] = claims.claim_answer_many(actor=actor, answers=[answer])
+        except claims.ClaimAnswersInvalid as exc:
+            raise FhirError.of(
+                422,
+                [
+                    _answer_issue(field, message)
+                    for fields in exc.item_errors.values()
+                    for field, messages in fields.items()
+                    for message in messages
+                ],
+            ) from None
+        except claims.ClaimConflict as exc:
+            raise FhirError(
+                409, "conflict", " ".join(exc.messages), "ClaimResponse.request"
+            ) from None
+        return Response(
+            fhir.claim_response_resource(result.claim), status=201 if result.changed else 200
+        )
