@@ -302,6 +302,38 @@ class Membership(models.Model):
             )
 
 
+class StateEvent(models.Model):
+    """One entry of an object's history: who moved it from which state to which, when and why.
+
+    Referrals and trajectories both keep such a timeline; subclasses add the foreign key to their
+    object and name their state choices in ``STATES``.
+    """
+
+    STATES: ClassVar[type[models.TextChoices]]
+
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(
+        "carechain.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    by_label = models.CharField(max_length=200, blank=True)
+    action = models.CharField(max_length=40)
+    from_state = models.CharField(max_length=30, blank=True)
+    to_state = models.CharField(max_length=30, blank=True)
+    note = models.CharField(max_length=1000, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+    @property
+    def to_state_label(self) -> str:
+        states = self.STATES
+        return states(self.to_state).label if self.to_state in states.values else self.to_state
+
+
 class Patient(models.Model):
     class Gender(models.TextChoices):
         FEMALE = "female", _("female")

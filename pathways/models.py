@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from carechain.models import Location, Patient, Practice, Provider
+from carechain.models import Location, Patient, Practice, Provider, StateEvent
 from referrals.models import Referral
 
 FOLLOW_UP_AFTER = relativedelta(years=1)
@@ -270,29 +270,15 @@ class Trajectory(ConcurrentTransitionMixin, models.Model):
         self.end_date = timezone.localdate()
 
 
-class TrajectoryEvent(models.Model):
+class TrajectoryEvent(StateEvent):
     """The trajectory's timeline: every transition with who, when, from, to and a note."""
 
+    STATES = T
+
     trajectory = models.ForeignKey(Trajectory, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField(default=timezone.now)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    by_label = models.CharField(max_length=200, blank=True)
-    action = models.CharField(max_length=40)
-    from_state = models.CharField(max_length=30, blank=True)
-    to_state = models.CharField(max_length=30, blank=True)
-    note = models.CharField(max_length=1000, blank=True)
 
-    class Meta:
-        ordering = ["at", "pk"]
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
-
-    @property
-    def to_state_label(self) -> str:
-        return T(self.to_state).label if self.to_state in T.values else self.to_state
+    class Meta(StateEvent.Meta):
+        pass
 
 
 class ContactKind(models.TextChoices):

@@ -389,13 +389,19 @@ def _stop_unmotivated(actor: Actor, trajectory_id, reason: str) -> Trajectory:
         note=reason,
         who=lambda a, t: is_coach_of_provider(a, t) or is_poh_ggz_of_practice(a, t),
     )
+    _care_stopped(actor, trajectory, _("no longer motivated"), reason)
+    return trajectory
+
+
+def _care_stopped(actor: Actor, trajectory: Trajectory, why: str, reason: str) -> None:
+    """Care ends for everyone: open escalations stop, groups are left, the referral's loop closes
+    and the practice gets a letter."""
     Escalation.objects.filter(trajectory=trajectory, status=Escalation.Status.OPEN).update(
         status=Escalation.Status.STOPPED
     )
     _leave_groups(trajectory, reason=reason)
     _sync_referral_completed(actor, trajectory)
-    _care_stopped_letter(trajectory, _("no longer motivated"), reason)
-    return trajectory
+    _care_stopped_letter(trajectory, why, reason)
 
 
 def _care_stopped_letter(trajectory: Trajectory, why: str, note: str) -> None:
@@ -438,12 +444,7 @@ def trajectory_drop_out(
         reason=reason,
         note=reason,
     )
-    Escalation.objects.filter(trajectory=trajectory, status=Escalation.Status.OPEN).update(
-        status=Escalation.Status.STOPPED
-    )
-    _leave_groups(trajectory, reason=reason)
-    _sync_referral_completed(actor, trajectory)
-    _care_stopped_letter(trajectory, _("dropped out / unreachable"), reason)
+    _care_stopped(actor, trajectory, _("dropped out / unreachable"), reason)
     return trajectory
 
 

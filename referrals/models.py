@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
-from carechain.models import KetenzorgEnrolment, Patient, Practice, Provider
+from carechain.models import KetenzorgEnrolment, Patient, Practice, Provider, StateEvent
 
 from .workdays import add_working_days
 
@@ -276,29 +276,15 @@ class Referral(FSMModelMixin, models.Model):
         pass
 
 
-class ReferralEvent(models.Model):
+class ReferralEvent(StateEvent):
     """The referral's history: who did what, when and why (shown to referrer and provider)."""
 
+    STATES = S
+
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField(default=timezone.now)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    by_label = models.CharField(max_length=200, blank=True)
-    action = models.CharField(max_length=40)
-    from_state = models.CharField(max_length=30, blank=True)
-    to_state = models.CharField(max_length=30, blank=True)
-    note = models.CharField(max_length=1000, blank=True)
 
-    class Meta:
-        ordering = ["at", "pk"]
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
-
-    @property
-    def to_state_label(self) -> str:
-        return S(self.to_state).label if self.to_state in S.values else self.to_state
+    class Meta(StateEvent.Meta):
+        pass
 
 
 class ReferralDocument(models.Model):

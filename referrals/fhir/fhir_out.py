@@ -203,6 +203,21 @@ def capability_statement(*, base_url: str) -> CapabilityStatement:
                             ],
                         },
                         {"type": "ServiceRequest", "interaction": [{"code": "read"}]},
+                        {
+                            "type": "Claim",
+                            "interaction": [{"code": "read"}],
+                            "documentation": _(
+                                "Insurers read a claim addressed to them with a claims API key."
+                            ),
+                        },
+                        {
+                            "type": "ClaimResponse",
+                            "interaction": [{"code": "create"}],
+                            "documentation": _(
+                                "Insurers answer a claim: outcome complete, or error with a "
+                                "rejection code."
+                            ),
+                        },
                     ],
                     "interaction": [
                         {
