@@ -17,7 +17,8 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
-	@echo "Open http://127.0.0.1:8000 and log in with one of the demo logins above."
+	@echo "Open http://127.0.0.1:8000 and log in with one of the demo logins above;"
+	@echo "the first login sets up two-factor authentication with an authenticator app (see README)."
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: $(STAMP)
