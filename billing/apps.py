@@ -15,6 +15,7 @@ class BillingConfig(AppConfig):
         from . import demo as billing_demo
 
         demo.register_step(billing_demo.seed)
+        demo.register_step(billing_demo.bill)
         menu.register(
             label=_("Invoices"),
             url_name="invoice-list",

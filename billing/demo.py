@@ -49,3 +49,16 @@ def seed(chain) -> None:
         KetenzorgBudget.objects.get_or_create(
             zorggroep=chain.zorggroep, year=year, defaults={"amount": Decimal("15000.00")}
         )
+
+
+def bill(chain) -> None:
+    """Run what beat would have run: decide the ended demo trajectories, invoice last month."""
+    from .invoicing import invoice_issue_month
+    from .services import billing_collect
+
+    billing_collect()
+    first_of_month = datetime.date.today().replace(day=1)
+    last_month = first_of_month - datetime.timedelta(days=1)
+    invoice_issue_month(
+        zorggroep_id=chain.zorggroep.pk, year=last_month.year, month=last_month.month
+    )

@@ -12,9 +12,12 @@ class RemindersConfig(AppConfig):
     verbose_name = _("Reminders")
 
     def ready(self) -> None:
-        from carechain import menu
+        from carechain import demo, menu
         from carechain.models import Role
 
+        from .services import reminders_demo_scan
+
+        demo.register_step(reminders_demo_scan)
         menu.register(
             label=_("Reminders"),
             url_name="reminder-list",

@@ -194,3 +194,8 @@ def reminders_send_digests(*, today: datetime.date | None = None) -> int:
         send_mail("Herinneringen stoppen-met-rokenzorg", body, None, [user.email])
         sent += 1
     return sent
+
+
+def reminders_demo_scan(chain) -> None:
+    """Demo data step: what the daily scan would have found by now."""
+    reminders_scan()

@@ -239,6 +239,7 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
 # Logins are in the audit log already; no second, unbounded log of every login.
 AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False  # no banner on every manage.py command
 # Behind the TLS proxy every request comes from the proxy: count the proxies in front of Django so
 # the lockout by address uses the client's address from X-Forwarded-For, not the proxy's.
 AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0) or None
