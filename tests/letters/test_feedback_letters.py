@@ -263,3 +263,17 @@ def test_the_referrer_downloads_the_letter_and_the_download_is_audited(
     assert AuditEvent.objects.filter(action="print", patient_id=patient.pk).count() == 1
     client.force_login(other_poh)
     assert client.get(reverse("letter-download", args=[letter.pk])).status_code == 404
+
+
+def test_markup_and_sql_in_free_text_are_printed_literally_in_the_pdf(
+    coach, patient, django_capture_on_commit_callbacks
+):
+    referral = factories.ReferralFactory(patient=patient)
+    note = "<b>vet</b> '; DROP TABLE referrals_referral; --"
+    with django_capture_on_commit_callbacks(execute=True):
+        referral_services.referral_decline(
+            actor=Actor.for_user(coach), referral_id=referral.pk, reason="other", note=note
+        )
+    text = pdf_text(only_letter("declined"))
+    assert "<b>vet</b>" in text
+    assert "DROP TABLE referrals_referral" in text
