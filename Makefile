@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint format benchmark diagrams
+.PHONY: run test install lint format benchmark diagrams fuzz
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Schemathesis against /api/schema/ with real API keys, on a throwaway database (scripts/fuzz_api.sh).
+fuzz: $(STAMP)
+	bash scripts/fuzz_api.sh
 
 # Speed figures (printed, never asserted). Set DATABASE_URL=postgres://... to measure on PostgreSQL.
 benchmark: $(STAMP)

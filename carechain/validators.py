@@ -11,7 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength
 from stdnum.nl import bsn as stdnum_bsn
 
-_DIGITS = re.compile(r"\d+")
+# ASCII digits only: \d would also pass Arabic-Indic or full-width digits ("０１０５１２３４").
+_DIGITS = re.compile(r"[0-9]+")
 
 
 def normalise_bsn(value: str) -> str:

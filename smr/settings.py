@@ -319,6 +319,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "carechain.api.pagination.StableCursorPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "carechain.api.exceptions.exception_handler",
+    # OPTIONS names the view and points at the schema (DRF's default crashed on viewsets).
+    "DEFAULT_METADATA_CLASS": "carechain.api.metadata.SchemaMetadata",
     # JSON only: a form-encoded or multipart body is a 415, not a half-understood request.
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_THROTTLE_CLASSES": ["carechain.api.throttling.PerClientRateThrottle"],
@@ -339,6 +341,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # 401, 403, 429 on every operation, 400/413/415 with a body, 404 with an id or a cursor.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "carechain.api.schema.document_common_errors",
+    ],
 }
 
 # The single place where an accepted referral is handed to the stop-smoking trajectory (pathways

@@ -1,9 +1,10 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.admin import VerifiedAdminSite
 from carechain import views as carechain_views
+from carechain.api.not_found import api_not_found
 from referrals.fhir import views as fhir_views
 
 from .health import healthz
@@ -37,6 +38,8 @@ urlpatterns = [
     # The split view serves Swagger UI's start script from its own URL (?script), so the page needs
     # no inline script and the strict Content-Security-Policy holds here too.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # Last under /api/: whatever names nothing is a JSON 404, not Django's HTML page.
+    re_path(r"^api/", api_not_found, name="api-not-found"),
     path("admin/", admin.site.urls),
 ]
 

@@ -218,6 +218,7 @@ RULES = [
     R("api:referral-no-show", PROVIDER_CARE, kwargs={"pk": Ref("referral")}, post={}),
     R("api:referral-schedule-contact", PROVIDER_CARE, kwargs={"pk": Ref("referral")}, post={}),
     R("api:referral-request-cancellation", PRACTICE | {INTAKE_KEY}, kwargs={"pk": Ref("referral")}, post={}),
+    R("api-not-found", NOBODY, path="/api/referrals/abc/", note="a JSON 404 for all"),
     # -- billing: invoices to the zorggroep, claims to the insurer ------------------------------------
     R("invoice-list", {ZG_ADMIN, PLANNER}),
     R("invoice-export", {ZG_ADMIN, PLANNER}),

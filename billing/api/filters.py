@@ -3,6 +3,8 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from carechain.api.filters import UtcIsoDateTimeFilter
+
 from ..models import Claim
 
 
@@ -10,7 +12,7 @@ class ClaimFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
         choices=Claim.Status.choices, help_text=_("One or more statuses (repeat the parameter).")
     )
-    changed_since = django_filters.IsoDateTimeFilter(
+    changed_since = UtcIsoDateTimeFilter(
         field_name="updated_at",
         lookup_expr="gte",
         help_text=_(

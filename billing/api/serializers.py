@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from carechain.validators import validate_agb
+from carechain.api.serializers import AgbCodeField
 
 from ..claims import MAX_ANSWERS, Outcome
 from ..models import Claim
@@ -132,6 +132,6 @@ class ClaimResubmitInput(serializers.Serializer):
     bsn = serializers.CharField(max_length=20, required=False)
     patient_name = serializers.CharField(max_length=200, required=False)
     birth_date = serializers.DateField(required=False)
-    performer_agb = serializers.CharField(validators=[validate_agb], required=False)
+    performer_agb = AgbCodeField(required=False)
     start_date = serializers.DateField(required=False)
     end_date = serializers.DateField(required=False)

@@ -12,7 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
@@ -21,8 +21,8 @@ from audit.models import AuditEvent
 from audit.services import Touch, audit_record, audit_record_many
 from carechain.access import Actor
 from carechain.api.pagination import StableCursorPagination
+from carechain.api.serializers import ErrorOutput
 from carechain.models import Role
-from referrals.api.serializers import ErrorOutput
 
 from .. import claims
 from ..models import Claim
@@ -57,15 +57,6 @@ class ClaimCursorPagination(StableCursorPagination):
     """Oldest first by id, so an insurer pages forward through everything; at most 200 a page."""
 
     ordering = "id"
-
-    def decode_cursor(self, request):
-        cursor = super().decode_cursor(request)
-        position = cursor.position if cursor is not None else None
-        if position is not None and not (
-            position.isascii() and position.isdigit() and len(position) <= 18
-        ):
-            raise NotFound(self.invalid_cursor_message)
-        return cursor
 
 
 def conflict_response(exc: claims.ClaimConflict) -> Response:

@@ -1,8 +1,36 @@
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from carechain.models import Insurance, Insurer, KetenzorgEnrolment, Patient, Practice
 from carechain.validators import normalise_bsn, validate_agb, validate_bsn, validate_uzovi
+
+
+class ErrorOutput(serializers.Serializer):
+    """The body of an error answer (401, 403, 404, 409, 413, 415, 429)."""
+
+    detail = serializers.CharField()
+
+
+# -- identifier fields: the schema states their shape, so a client (and a fuzzer) can know it -------
+
+
+@extend_schema_field({"type": "string", "pattern": "^[0-9]{8}$", "example": "01051234"})
+class AgbCodeField(serializers.CharField):
+    """An AGB code (8 digits); which organisation or person it names is checked where it is used."""
+
+    def __init__(self, **kwargs):
+        kwargs["validators"] = [*kwargs.get("validators", []), validate_agb]
+        super().__init__(**kwargs)
+
+
+@extend_schema_field({"type": "string", "pattern": "^[0-9]{4}$", "example": "9101"})
+class UzoviCodeField(serializers.CharField):
+    """A UZOVI code (4 digits) of an insurer."""
+
+    def __init__(self, **kwargs):
+        kwargs["validators"] = [*kwargs.get("validators", []), validate_uzovi]
+        super().__init__(**kwargs)
 
 
 class InsuranceOutput(serializers.ModelSerializer):
@@ -54,7 +82,7 @@ class PatientOutput(serializers.ModelSerializer):
 
 
 class InsuranceInput(serializers.Serializer):
-    uzovi = serializers.CharField(validators=[validate_uzovi])
+    uzovi = UzoviCodeField()
     policy_number = serializers.CharField(max_length=30)
     valid_from = serializers.DateField()
     valid_to = serializers.DateField(required=False, allow_null=True)
@@ -79,7 +107,7 @@ class PatientInput(serializers.Serializer):
     """A new patient; ketenzorg enrolments are with the zorggroep of the patient's practice."""
 
     bsn = serializers.CharField(max_length=20)
-    practice_agb = serializers.CharField(validators=[validate_agb])
+    practice_agb = AgbCodeField()
     initials = serializers.CharField(max_length=20, required=False, allow_blank=True)
     first_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
     name_prefix = serializers.CharField(max_length=20, required=False, allow_blank=True)

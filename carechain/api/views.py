@@ -1,5 +1,6 @@
 from django.core.exceptions import PermissionDenied
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import BasePermission
@@ -10,7 +11,7 @@ from audit.services import Touch, audit_record, audit_record_many
 from carechain import services
 from carechain.access import Actor, can_see_patients, patients_for
 
-from .serializers import PatientInput, PatientOutput
+from .serializers import ErrorOutput, PatientInput, PatientOutput
 
 
 class CanSeePatients(BasePermission):
@@ -54,7 +55,19 @@ class PatientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         )
         return Response(self.get_serializer(patient).data)
 
-    @extend_schema(request=PatientInput, responses={201: PatientOutput})
+    @extend_schema(
+        request=PatientInput,
+        responses={
+            201: PatientOutput,
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="Field errors: `{field: [message, ...]}`; nothing was saved.",
+            ),
+            404: OpenApiResponse(
+                ErrorOutput, description="The practice is not one you may register patients for."
+            ),
+        },
+    )
     def create(self, request, *args, **kwargs):
         actor = Actor.from_request(request)
         data = PatientInput(data=request.data)

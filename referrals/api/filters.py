@@ -3,6 +3,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from carechain.api.filters import StrictBooleanFilter, UtcIsoDateTimeFilter
 from carechain.validators import normalise_bsn
 
 from ..models import Channel, Referral, ReferralState
@@ -13,13 +14,13 @@ class ReferralFilter(django_filters.FilterSet):
         choices=ReferralState.choices, help_text=_("One or more states (repeat the parameter).")
     )
     channel = django_filters.ChoiceFilter(choices=Channel.choices)
-    is_ketenzorg = django_filters.BooleanFilter()
-    received_after = django_filters.IsoDateTimeFilter(
+    is_ketenzorg = StrictBooleanFilter()
+    received_after = UtcIsoDateTimeFilter(
         field_name="received_at",
         lookup_expr="gte",
         help_text=_("Received at or after this moment (ISO 8601; a date means its midnight)."),
     )
-    received_before = django_filters.IsoDateTimeFilter(
+    received_before = UtcIsoDateTimeFilter(
         field_name="received_at",
         lookup_expr="lt",
         help_text=_("Received before this moment (ISO 8601; a date means its midnight)."),

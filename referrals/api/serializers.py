@@ -9,8 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from carechain.api.serializers import AgbCodeField
 from carechain.models import KetenzorgEnrolment, Patient, Practice, Provider
-from carechain.validators import normalise_bsn, validate_agb, validate_bsn
+from carechain.validators import normalise_bsn, validate_bsn
 
 from ..models import (
     BSER_STATUS,
@@ -53,6 +54,11 @@ class KetenzorgProgrammeField(_ChoiceOrNull):
 class DeclineReasonField(_ChoiceOrNull):
     def __init__(self, **kwargs):
         super().__init__(DeclineReason.choices, **kwargs)
+
+
+@extend_schema_field({"type": "boolean", "enum": [True]})
+class ConsentField(serializers.BooleanField):
+    """A consent that must be given: the schema says so, false is a 400 with a clear message."""
 
 
 # -- input ----------------------------------------------------------------------------------------
@@ -99,11 +105,8 @@ class ReferralPatientInput(serializers.Serializer):
 class ReferralCreateInput(serializers.Serializer):
     """A new referral: the same rules as the browser's referral form."""
 
-    practice_agb = serializers.CharField(
-        validators=[validate_agb], help_text=_("AGB code of the referring GP practice.")
-    )
-    provider_agb = serializers.CharField(
-        validators=[validate_agb],
+    practice_agb = AgbCodeField(help_text=_("AGB code of the referring GP practice."))
+    provider_agb = AgbCodeField(
         required=False,
         help_text=_("AGB code of the SMR provider; default: the zorggroep's contracted provider."),
     )
@@ -117,7 +120,7 @@ class ReferralCreateInput(serializers.Serializer):
         ),
     )
     referrer_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    referrer_agb = serializers.CharField(validators=[validate_agb], required=False)
+    referrer_agb = AgbCodeField(required=False)
     patient = ReferralPatientInput()
     reason = serializers.CharField(max_length=4000)
     cigarettes_per_day = serializers.IntegerField(min_value=0, max_value=200)
@@ -139,7 +142,7 @@ class ReferralCreateInput(serializers.Serializer):
     )
     best_time_to_call = serializers.ChoiceField(choices=Patient.CallTime.choices, required=False)
     call_note = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    consent_data_exchange = serializers.BooleanField(
+    consent_data_exchange = ConsentField(
         help_text=_("The patient agrees that provider and practice exchange data; must be true.")
     )
 
@@ -356,9 +359,3 @@ class ReferralDetailOutput(ReferralListOutput):
             "contact_attempts",
             "documents",
         ]
-
-
-class ErrorOutput(serializers.Serializer):
-    """The body of a 403, 404 or 409 answer."""
-
-    detail = serializers.CharField()

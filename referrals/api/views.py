@@ -24,6 +24,7 @@ from audit.models import AuditEvent
 from audit.services import Touch, audit_record, audit_record_many
 from carechain.access import INTAKE, Actor, practices_for_referring
 from carechain.api.exceptions import Conflict
+from carechain.api.serializers import ErrorOutput
 from carechain.models import PRACTICE_ROLES
 
 from .. import services
@@ -34,7 +35,6 @@ from .filters import ReferralFilter
 from .serializers import (
     ContactAttemptInput,
     ContactAttemptOutput,
-    ErrorOutput,
     ReferralAssignInput,
     ReferralCancellationInput,
     ReferralCreateInput,

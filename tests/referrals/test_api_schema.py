@@ -45,7 +45,18 @@ def test_referral_create_is_documented_with_a_realistic_example():
     create = _referral_api_schema()["paths"]["/api/referrals/"]["post"]
     [example] = create["requestBody"]["content"]["application/json"]["examples"].values()
     assert example["value"]["patient"]["bsn"] == "123456782"
-    assert set(create["responses"]) == {"200", "201", "400", "403", "409"}
+    # ... and the errors of the layers in front of every view (carechain.api.schema).
+    assert set(create["responses"]) == {
+        "200",
+        "201",
+        "400",
+        "401",
+        "403",
+        "409",
+        "413",
+        "415",
+        "429",
+    }
 
 
 def test_referral_list_documents_its_filters():
