@@ -76,3 +76,33 @@ def insurance_add(*, actor: Actor, patient_id: int, data: dict) -> Insurance:
     insurance.save()
     audit_record(who=actor, action=AuditEvent.Action.CHANGE, patient_id=patient.pk, obj=insurance)
     return insurance
+
+
+def coaches_of_providers(provider_ids) -> list:
+    """The active SMR coaches of the given providers, for choosing one in a form."""
+    from .models import Membership, Role
+
+    return [
+        m.user
+        for m in Membership.objects.filter(
+            organisation_id__in=list(provider_ids), role=Role.COACH, is_active=True
+        )
+        .select_related("user")
+        .order_by("user__last_name")
+    ]
+
+
+def coach_of_provider(*, provider_id, user_id):
+    """The user as an active coach of the provider, or a form error on the coach field."""
+    from .models import Membership, Role
+
+    membership = (
+        Membership.objects.filter(
+            user_id=user_id, organisation_id=provider_id, role=Role.COACH, is_active=True
+        )
+        .select_related("user")
+        .first()
+    )
+    if membership is None:
+        raise ValidationError({"coach": _("Choose a coach of this provider.")})
+    return membership.user

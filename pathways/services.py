@@ -19,7 +19,8 @@ from django_fsm import ConcurrentTransition, can_proceed
 from audit.models import AuditEvent
 from audit.services import audit_record
 from carechain.access import Actor
-from carechain.models import Location, Membership, Role
+from carechain.models import Location
+from carechain.services import coach_of_provider
 from referrals import services as referral_services
 from referrals.letters import letter_queue
 from referrals.models import FeedbackLetter, ReferralState, pack_years
@@ -542,26 +543,15 @@ def trajectory_reassign(*, actor: Actor, trajectory_id, coach_id) -> Trajectory:
     trajectory = _load(actor, trajectory_id)
     if not is_planner_of_provider(actor, trajectory):
         raise PermissionDenied
-    membership = (
-        Membership.objects.filter(
-            user_id=coach_id,
-            organisation_id=trajectory.provider_id,
-            role=Role.COACH,
-            is_active=True,
-        )
-        .select_related("user")
-        .first()
-    )
-    if membership is None:
-        raise ValidationError({"coach": _("Choose a coach of this provider.")})
-    trajectory.coach = membership.user
-    Trajectory.objects.filter(pk=trajectory.pk).update(coach=membership.user)
+    coach = coach_of_provider(provider_id=trajectory.provider_id, user_id=coach_id)
+    trajectory.coach = coach
+    Trajectory.objects.filter(pk=trajectory.pk).update(coach=coach)
     _event(
         trajectory,
         actor,
         "reassigned",
         before=trajectory.state,
-        note=_("Reassigned to %(coach)s.") % {"coach": membership.user},
+        note=_("Reassigned to %(coach)s.") % {"coach": coach},
     )
     audit_record(
         who=actor,
@@ -678,18 +668,7 @@ def appointment_book(
         raise TransitionRefused(
             _("Appointments are for active trajectories."), code="invalid_transition"
         )
-    coach = (
-        Membership.objects.filter(
-            user_id=coach_id,
-            organisation_id=trajectory.provider_id,
-            role=Role.COACH,
-            is_active=True,
-        )
-        .select_related("user")
-        .first()
-    )
-    if coach is None:
-        raise ValidationError({"coach": _("Choose a coach of this provider.")})
+    coach = coach_of_provider(provider_id=trajectory.provider_id, user_id=coach_id)
     if kind in ("location", "intake", "group") and location is None:
         raise ValidationError({"location": _("Choose the room for a contact on location.")})
     if location is not None:
@@ -701,7 +680,7 @@ def appointment_book(
         kind=kind,
         starts_at=starts_at,
         duration_minutes=duration_minutes,
-        coach=coach.user,
+        coach=coach,
         location=location,
     )
     appointment.full_clean(exclude=["trajectory", "coach", "location"])
@@ -717,7 +696,7 @@ def appointment_book(
     overlapping = [a for a in window.select_related("location") if a.ends_at > starts_at]
     if location is not None and any(a.location_id == location.pk for a in overlapping):
         raise ValidationError({"location": _("This room is already booked at that time.")})
-    if any(a.coach_id == coach.user.pk for a in overlapping):
+    if any(a.coach_id == coach.pk for a in overlapping):
         raise ValidationError({"coach": _("This coach already has an appointment at that time.")})
     appointment.save()
     _event(

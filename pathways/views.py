@@ -13,7 +13,8 @@ from django.views.decorators.http import require_GET, require_POST
 from audit.models import AuditEvent
 from audit.services import Touch, audit_record, audit_record_many
 from carechain.access import Actor, role_required
-from carechain.models import Location, Membership, Practice, Role
+from carechain.models import Location, Practice, Role
+from carechain.services import coaches_of_providers
 
 from . import forms, queries, services
 from .access import (
@@ -30,14 +31,7 @@ CASELOAD_LIMIT = 500
 
 
 def _coaches(provider_ids):
-    return [
-        m.user
-        for m in Membership.objects.filter(
-            organisation_id__in=provider_ids, role=Role.COACH, is_active=True
-        )
-        .select_related("user")
-        .order_by("user__last_name")
-    ]
+    return coaches_of_providers(provider_ids)
 
 
 def _int_or_none(value):

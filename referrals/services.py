@@ -17,7 +17,8 @@ from django_fsm import TransitionNotAllowed, can_proceed
 from audit.models import AuditEvent
 from audit.services import audit_record
 from carechain.access import Actor, practices_for_referring
-from carechain.models import Membership, Patient, Practice, Provider, Role
+from carechain.models import Patient, Practice, Provider, Role
+from carechain.services import coach_of_provider
 
 from .access import is_provider_staff, is_referrer, referrals_for
 from .letters import letter_queue
@@ -292,16 +293,7 @@ def _transition(
 
 
 def _provider_coach(referral: Referral, coach_id) -> object:
-    membership = (
-        Membership.objects.filter(
-            user_id=coach_id, organisation_id=referral.provider_id, role=Role.COACH, is_active=True
-        )
-        .select_related("user")
-        .first()
-    )
-    if membership is None:
-        raise ValidationError({"coach": _("Choose a coach of this provider.")})
-    return membership.user
+    return coach_of_provider(provider_id=referral.provider_id, user_id=coach_id)
 
 
 def referral_assign(*, actor: Actor, referral_id, coach_id) -> Referral:

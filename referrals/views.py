@@ -11,7 +11,8 @@ from django.views.decorators.http import require_GET, require_POST
 from audit.models import AuditEvent
 from audit.services import Touch, audit_record, audit_record_many
 from carechain.access import Actor, practices_for_referring, role_required
-from carechain.models import PRACTICE_ROLES, Membership, Patient, Role
+from carechain.models import PRACTICE_ROLES, Patient, Role
+from carechain.services import coaches_of_providers
 
 from . import forms, letters, queries, services
 from .access import PROVIDER_CARE_ROLES, is_provider_staff, is_referrer, referrals_for
@@ -58,14 +59,7 @@ ACTIONS = {
 
 
 def _coaches(provider_id):
-    return [
-        m.user
-        for m in Membership.objects.filter(
-            organisation_id=provider_id, role=Role.COACH, is_active=True
-        )
-        .select_related("user")
-        .order_by("user__last_name")
-    ]
+    return coaches_of_providers([provider_id])
 
 
 def _add_service_errors(exc: ValidationError, *target_forms) -> None:
