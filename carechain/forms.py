@@ -77,6 +77,10 @@ class PatientForm(forms.ModelForm):
     def clean_bsn(self):
         return "".join(ch for ch in self.cleaned_data["bsn"] if not ch.isspace() and ch not in ".-")
 
+    def validate_unique(self):
+        """Not here: what a known BSN means is the service's rule (carechain.services), and a form
+        error saying the BSN exists would tell any practice that the person is in care."""
+
 
 InsuranceFormSet = forms.inlineformset_factory(
     Patient,
@@ -92,7 +96,7 @@ EnrolmentFormSet = forms.inlineformset_factory(
     Patient,
     KetenzorgEnrolment,
     formset=EnrolmentInlineFormSet,
-    fields=["programme", "zorggroep", "start", "end"],
+    fields=["programme", "start", "end"],  # with the zorggroep of the patient's practice
     widgets={"start": DateInput(), "end": DateInput()},
     extra=1,
     can_delete=False,

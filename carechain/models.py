@@ -430,6 +430,28 @@ def first_overlap(periods) -> tuple[int, int] | None:
     return None
 
 
+Period = tuple[datetime.date, datetime.date | None]
+
+
+def subtract_periods(period: Period, others: list[Period]) -> list[Period]:
+    """What remains of a closed date period (an empty end runs on) after taking out the others."""
+    remaining = [period]
+    for other_start, other_end in others:
+        pieces = []
+        for start, end in remaining:
+            if (other_end is not None and other_end < start) or (
+                end is not None and end < other_start
+            ):
+                pieces.append((start, end))
+                continue
+            if start < other_start:
+                pieces.append((start, other_start - datetime.timedelta(days=1)))
+            if other_end is not None and (end is None or other_end < end):
+                pieces.append((other_end + datetime.timedelta(days=1), end))
+        remaining = pieces
+    return remaining
+
+
 class PeriodQuerySet(models.QuerySet):
     """Rows whose date period (closed; an empty end runs on forever) overlaps start..end."""
 

@@ -1,22 +1,159 @@
-"""Domain actions on patients. Views, the API and the admin all come through here."""
+"""Domain actions on patients. Views, the API, the referral channels and the admin come through here.
+
+A BSN is one person, and the platform keeps one record per BSN. The practice that registers or refers
+a patient is that patient's practice: a BSN the platform knows under another practice means the
+patient has changed GP, and the record moves to the new practice (a *take-over*). Registering or
+referring a patient therefore answers the same whether the platform knew the BSN or not: that it knows
+a BSN at all says the person is, or was, in stop-smoking care, which no other practice may learn.
+"""
 
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent
 from audit.services import audit_record
 
 from .access import Actor, practices_for_referring
-from .models import Insurance, KetenzorgEnrolment, Patient, Practice, first_overlap
+from .models import (
+    Insurance,
+    KetenzorgEnrolment,
+    Patient,
+    Practice,
+    first_overlap,
+    subtract_periods,
+)
+
+# What a take-over updates when the new practice sends it; the person's identity (names, date of
+# birth, gender) stays as stored, because the BSN identifies the person.
+CONTACT_FIELDS = ("phone", "email", "address", "postal_code", "city")
 
 
-def _check_periods(rows: list, start: str, end: str, field: str, message: str) -> None:
-    clash = first_overlap([(getattr(r, start), getattr(r, end)) for r in rows])
+def _check_periods(rows: list, field: str, message: str) -> None:
+    clash = first_overlap([(getattr(r, r.START), getattr(r, r.END)) for r in rows])
     if clash:
         raise ValidationError({field: message})
+
+
+def _new_patient(practice: Practice, fields: dict) -> Patient:
+    """The patient as sent, checked field by field but not against the stored records, so that bad
+    input gets the same errors whether another practice knows the BSN or not."""
+    patient = Patient(practice=practice, **fields)
+    patient.full_clean(validate_unique=False)
+    return patient
+
+
+def _locked_by_bsn(bsn: str) -> Patient | None:
+    return Patient.objects.select_for_update().filter(bsn=bsn).first()
+
+
+def _stored_or_inserted(candidate: Patient, stored: Patient | None) -> tuple[Patient, bool]:
+    """The stored patient with the candidate's BSN, or the candidate saved (then True)."""
+    if stored is not None:
+        return stored, False
+    try:
+        with transaction.atomic():
+            candidate.save()
+    except IntegrityError:  # the same BSN registered by another request at this very moment
+        return _locked_by_bsn(candidate.bsn), False
+    return candidate, True
+
+
+def _take_over(patient: Patient, sent: Patient) -> list[str]:
+    """The patient now belongs to the sender's practice, and the contact details it sent are
+    current; returns the names of the fields that changed."""
+    changed = []
+    if patient.practice_id != sent.practice_id:
+        patient.practice = sent.practice
+        changed.append("practice")
+    for name in CONTACT_FIELDS:
+        value = getattr(sent, name)
+        if value and getattr(patient, name) != value:
+            setattr(patient, name, value)
+            changed.append(name)
+    if changed:
+        patient.save()
+    return changed
+
+
+@transaction.atomic
+def patient_for_referral(*, actor: Actor, practice: Practice, fields: dict) -> Patient:
+    """The referred patient: registered with the referring practice, or taken over by it.
+
+    A patient the practice already has needs only the BSN; anyone else needs what a new patient
+    needs, whether another practice knows the BSN or not.
+    """
+    stored = _locked_by_bsn(fields["bsn"])
+    if stored is not None and stored.practice_id == practice.pk:
+        patient, created, sent = stored, False, Patient(practice=practice, **fields)
+    else:
+        sent = _new_patient(practice, fields)
+        patient, created = _stored_or_inserted(sent, stored)
+    if created:
+        audit_record(who=actor, action=AuditEvent.Action.CREATE, patient_id=patient.pk, obj=patient)
+    elif changed := _take_over(patient, sent):
+        audit_record(
+            who=actor,
+            action=AuditEvent.Action.CHANGE,
+            patient_id=patient.pk,
+            obj=patient,
+            detail="referral updated: " + ",".join(changed),
+        )
+    return patient
+
+
+def _in_use(row: models.Model) -> bool:
+    """Whether another record refers to this period (billing's routing of a trajectory does)."""
+    return any(
+        rel.related_model._base_manager.filter(**{rel.field.name: row}).exists()
+        for rel in row._meta.related_objects
+    )
+
+
+def _span(row) -> tuple:
+    return getattr(row, row.START), getattr(row, row.END)
+
+
+def _save_span(row, span: tuple) -> None:
+    setattr(row, row.START, span[0])
+    setattr(row, row.END, span[1])
+    row.save()
+
+
+def _merge_periods(patient: Patient, stored: list, sent: list) -> int:
+    """Add the sent periods to a patient; they replace what the stored periods say for their dates.
+
+    The registering practice is the patient's practice now, so what it states is the newer truth:
+    stored periods are shortened, cut in two or removed where the sent ones overlap them. A stored
+    period another record refers to (a billed trajectory's insurance) is never removed: where the
+    sent periods cover it whole, it stays and they give way around it. Billing copies what it used,
+    so shortening a period changes no claim or invoice. Returns how many stored periods changed.
+    """
+    stated = [_span(row) for row in sent]
+    kept = []
+    changed = 0
+    for row in stored:
+        span = _span(row)
+        pieces = subtract_periods(span, stated)
+        if pieces == [span]:
+            continue
+        if not pieces and _in_use(row):
+            kept.append(span)
+            continue
+        changed += 1
+        if not pieces:
+            row.delete()
+        for piece in pieces:  # a period cut in two keeps its row for the first piece
+            _save_span(row, piece)
+            row.pk, row._state.adding = None, True
+    for row in sent:
+        row.patient = patient
+        for piece in subtract_periods(_span(row), kept):
+            row.pk, row._state.adding = None, True
+            _save_span(row, piece)
+    return changed
 
 
 @transaction.atomic
@@ -28,13 +165,19 @@ def patient_register(
     insurances: list[dict] = (),
     enrolments: list[dict] = (),
 ) -> Patient:
-    """Register a new patient of a practice the actor may refer for; all or nothing."""
+    """Register a patient with a practice the actor may refer for; all or nothing.
+
+    Ketenzorg enrolments are with the zorggroep of the practice. A BSN already registered at this
+    practice is a field error (the practice sees its own patients); one known under another practice
+    is taken over, as a referral would (see the module's docstring).
+    """
     if not practices_for_referring(actor).filter(pk=practice.pk).exists():
         raise PermissionDenied
-    patient = Patient(practice=practice, **fields)
-    patient.full_clean()
-    policy_rows = [Insurance(patient=patient, **data) for data in insurances]
-    enrolment_rows = [KetenzorgEnrolment(patient=patient, **data) for data in enrolments]
+    candidate = _new_patient(practice, fields)
+    policy_rows = [Insurance(**data) for data in insurances]
+    enrolment_rows = [
+        KetenzorgEnrolment(**{**data, "zorggroep": practice.zorggroep}) for data in enrolments
+    ]
     errors: dict[str, list] = {}
     for name, rows in (("insurances", policy_rows), ("ketenzorg_enrolments", enrolment_rows)):
         for row in rows:
@@ -46,24 +189,41 @@ def patient_register(
         raise ValidationError(errors)
     _check_periods(
         policy_rows,
-        "valid_from",
-        "valid_to",
         "insurances",
         _("Two insurance periods overlap; a patient has one basic insurance at a time."),
     )
-    for programme in {r.programme for r in enrolment_rows}:
+    programmes = {r.programme for r in enrolment_rows}
+    for programme in programmes:
         _check_periods(
             [r for r in enrolment_rows if r.programme == programme],
-            "start",
-            "end",
             "ketenzorg_enrolments",
             _("Two enrolments in the same programme overlap."),
         )
-    patient.save()
-    for row in (*policy_rows, *enrolment_rows):
-        row.patient = patient
-        row.save()
-    audit_record(who=actor, action=AuditEvent.Action.CREATE, patient_id=patient.pk, obj=patient)
+    patient, created = _stored_or_inserted(candidate, _locked_by_bsn(candidate.bsn))
+    if not created and patient.practice_id == practice.pk:
+        raise ValidationError({"bsn": _("This patient is already registered at your practice.")})
+    changed = [] if created else _take_over(patient, candidate)
+    replaced = _merge_periods(patient, list(patient.insurances.all()), policy_rows)
+    for programme in programmes:
+        replaced += _merge_periods(
+            patient,
+            list(patient.ketenzorg_enrolments.filter(programme=programme)),
+            [r for r in enrolment_rows if r.programme == programme],
+        )
+    if created:
+        audit_record(who=actor, action=AuditEvent.Action.CREATE, patient_id=patient.pk, obj=patient)
+    else:
+        audit_record(
+            who=actor,
+            action=AuditEvent.Action.CHANGE,
+            patient_id=patient.pk,
+            obj=patient,
+            detail=(
+                f"registration by {practice.agb}: {','.join(changed) or 'no field'} updated, "
+                f"{len(policy_rows)} insurance and {len(enrolment_rows)} enrolment periods sent, "
+                f"{replaced} stored periods changed"
+            ),
+        )
     return patient
 
 

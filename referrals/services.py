@@ -17,8 +17,8 @@ from django_fsm import TransitionNotAllowed, can_proceed
 from audit.models import AuditEvent
 from audit.services import audit_record
 from carechain.access import Actor, practices_for_referring
-from carechain.models import Patient, Practice, Provider, Role
-from carechain.services import coach_of_provider
+from carechain.models import Practice, Provider, Role
+from carechain.services import coach_of_provider, patient_for_referral
 
 from .access import is_provider_staff, is_referrer, referrals_for
 from .letters import letter_queue
@@ -72,40 +72,6 @@ def _actor_label(actor: Actor) -> str:
     return actor.audit_api_key or actor.channel
 
 
-def _patient_for_referral(actor: Actor, data: ReferralData) -> Patient:
-    """The referred patient: found by BSN, or registered with the referring practice.
-
-    A patient known under another practice has changed GP: the referring practice is now theirs.
-    """
-    patient = Patient.objects.select_for_update().filter(bsn=data.patient_bsn).first()
-    if patient is None:
-        patient = Patient(bsn=data.patient_bsn, practice=data.practice, **data.patient_fields)
-        patient.full_clean()
-        patient.save()
-        audit_record(who=actor, action=AuditEvent.Action.CREATE, patient_id=patient.pk, obj=patient)
-        return patient
-    changed = []
-    if patient.practice_id != data.practice.pk:
-        patient.practice = data.practice
-        changed.append("practice")
-    for name in ("phone", "email"):
-        value = data.patient_fields.get(name)
-        if value and getattr(patient, name) != value:
-            setattr(patient, name, value)
-            changed.append(name)
-    if changed:
-        patient.full_clean()
-        patient.save()
-        audit_record(
-            who=actor,
-            action=AuditEvent.Action.CHANGE,
-            patient_id=patient.pk,
-            obj=patient,
-            detail="referral updated: " + ",".join(changed),
-        )
-    return patient
-
-
 def referral_create(
     *, actor: Actor, data: ReferralData, document: dict | None = None, by=None
 ) -> tuple[Referral, bool]:
@@ -157,7 +123,9 @@ def _existing(actor: Actor, data: ReferralData, document: dict | None) -> Referr
 
 
 def _create(actor: Actor, data: ReferralData, document: dict | None, by) -> Referral:
-    patient = _patient_for_referral(actor, data)
+    patient = patient_for_referral(
+        actor=actor, practice=data.practice, fields={"bsn": data.patient_bsn, **data.patient_fields}
+    )
     referral = Referral(
         patient=patient,
         practice=data.practice,
@@ -179,7 +147,11 @@ def _create(actor: Actor, data: ReferralData, document: dict | None, by) -> Refe
         consent_data_exchange=data.consent_data_exchange,
         received_at=data.received_at or timezone.now(),
     )
-    referral.full_clean(exclude=["first_contact_due", "patient", "state"])
+    # Its only constraint is the unique external id: a simultaneous delivery of the same referral is
+    # for the database to catch (IntegrityError: referral_create answers with the one it made).
+    referral.full_clean(
+        exclude=["first_contact_due", "patient", "state"], validate_constraints=False
+    )
     referral.save()
     if document:
         ReferralDocument.objects.create(referral=referral, **document)

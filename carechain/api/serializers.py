@@ -139,6 +139,4 @@ class PatientInput(serializers.Serializer):
                 {"practice_agb": _("No practice with this AGB code.")}
             ) from None
         attrs["practice"] = practice
-        for enrolment in attrs.get("ketenzorg_enrolments", []):
-            enrolment["zorggroep"] = practice.zorggroep
         return attrs

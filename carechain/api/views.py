@@ -56,6 +56,14 @@ class PatientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Response(self.get_serializer(patient).data)
 
     @extend_schema(
+        description=(
+            "Register a patient of your practice. A BSN is one person: one the platform knows under "
+            "another practice is that patient changing GP to yours, as a referral from you would "
+            "be. The record moves to your practice, takes the contact details you send (the "
+            "identity stays as stored), and the insurance and ketenzorg periods you send replace "
+            "what it held for those dates. Either way the answer is 201. A BSN already registered "
+            "at your practice is a 400 on `bsn`."
+        ),
         request=PatientInput,
         responses={
             201: PatientOutput,

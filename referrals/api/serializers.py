@@ -65,7 +65,7 @@ class ConsentField(serializers.BooleanField):
 
 
 class ReferralPatientInput(serializers.Serializer):
-    """The referred patient. A known BSN is that patient: only practice, phone and e-mail update."""
+    """The referred patient. A known BSN is that patient: its practice and contact details update."""
 
     bsn = serializers.CharField(max_length=20, help_text=_("Burgerservicenummer (11-proef)."))
     initials = serializers.CharField(max_length=20, required=False, allow_blank=True)
