@@ -26,6 +26,8 @@ from audit.services import Who, audit_record
 from carechain.access import Actor
 from carechain.models import Membership, User
 
+from .lockout import ADDRESS, lock_reason, recent_failures
+
 RECOVERY_CODE_COUNT = 10
 APP_DEVICE_NAME = "authenticator app"
 RECOVERY_DEVICE_NAME = "recovery codes"
@@ -242,11 +244,21 @@ def on_login_failed(sender, credentials=None, request=None, **kwargs) -> None:
 def on_locked_out(sender, request=None, username=None, ip_address=None, **kwargs) -> None:
     """django-axes' ``user_locked_out``: the lock starts now, or a login was refused during it."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-    failures = getattr(request, "axes_failures_since_start", None)
-    if failures is not None:
-        detail = f"locked for {minutes} minutes after {failures} failed logins"
+    starts_now = getattr(request, "axes_failures_since_start", None) is not None
+    credentials = {"username": username or ""}
+    by_username, by_address = recent_failures(request, credentials)
+    if lock_reason(request, credentials) == ADDRESS:
+        detail = (
+            f"address locked for {minutes} minutes after {by_address} failed logins from it"
+            if starts_now
+            else "login refused: address locked after repeated failed logins"
+        )
     else:
-        detail = "login refused: locked after repeated failed logins"
+        detail = (
+            f"locked for {minutes} minutes after {by_username} failed logins"
+            if starts_now
+            else "login refused: locked after repeated failed logins"
+        )
     audit_record(
         who=_attempt(username or "", ip_address),
         action=AuditEvent.Action.LOCKOUT,

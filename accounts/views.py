@@ -23,6 +23,7 @@ from carechain.access import Actor
 
 from . import services
 from .forms import TwoFactorCodeForm, TwoFactorSetupForm
+from .lockout import ADDRESS, lock_reason
 
 
 def _next_url(request) -> str:
@@ -77,10 +78,17 @@ class LoginView(auth_views.LoginView):
 def locked_out(request, original_response=None, credentials=None):
     """django-axes' lockout page (AXES_LOCKOUT_CALLABLE): the login page, saying why and how long."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-    message = _(
-        "Too many failed login attempts. For your safety this account is locked for %(minutes)s "
-        "minutes. Try again later, or ask your administrator to unlock it."
-    ) % {"minutes": minutes}
+    if lock_reason(request, credentials) == ADDRESS:
+        message = _(
+            "Too many failed login attempts from this network address. For your safety logging in "
+            "from here is blocked for %(minutes)s minutes. Try again later, or ask your "
+            "administrator."
+        ) % {"minutes": minutes}
+    else:
+        message = _(
+            "Too many failed login attempts. For your safety this account is locked for "
+            "%(minutes)s minutes. Try again later, or ask your administrator to unlock it."
+        ) % {"minutes": minutes}
     username = (credentials or {}).get("username") or request.POST.get("username", "")
     context = {
         "form": AuthenticationForm(request, initial={"username": username}),

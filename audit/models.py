@@ -99,3 +99,35 @@ class AuditEvent(models.Model):
         }
         encoded = json.dumps(payload, sort_keys=True, ensure_ascii=True).encode()
         return hashlib.sha256(encoded).hexdigest()
+
+
+class AuditCheckpoint(models.Model):
+    """The newest row a full verification of the chain saw, kept beside the log.
+
+    Removing the newest rows of the log breaks no link between the rows that remain; the next
+    verification notices it because a checkpoint names a row that is gone. Append-only like the log
+    (the same PostgreSQL trigger), and written to the worker log too, for a copy outside the database.
+    """
+
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    last_event_id = models.BigIntegerField(_("last row"))
+    last_hash = models.CharField(_("hash of the last row"), max_length=64)
+    rows = models.BigIntegerField(_("rows"))
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("audit checkpoint")
+        verbose_name_plural = _("audit checkpoints")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} #{self.last_event_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("Audit checkpoints are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Audit checkpoints are append-only.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
@@ -10,7 +11,9 @@ from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from .models import AuditEvent
+from .models import AuditCheckpoint, AuditEvent
+
+logger = logging.getLogger(__name__)
 
 GENESIS_HASH = "0" * 64
 _CHAIN_LOCK_ID = 7513
@@ -85,14 +88,32 @@ def audit_record(
     )[0]
 
 
-def audit_verify_chain(*, batch_size: int = 5000) -> list[str]:
-    """Walk the whole log in insertion order; return a description of every broken link."""
+def audit_verify_chain(*, batch_size: int = 5000, checkpoint: bool = True) -> list[str]:
+    """Walk the whole log in insertion order; return a description of every broken link.
+
+    Each earlier checkpoint must still find its row, unchanged: that catches the newest rows being
+    removed, which breaks no link. An intact walk leaves a checkpoint of its own (``checkpoint``).
+    """
     problems: list[str] = []
+    expected = dict(AuditCheckpoint.objects.values_list("last_event_id", "last_hash"))
     prev = GENESIS_HASH
+    rows = 0
+    last = None
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=batch_size):
         if event.prev_hash != prev:
             problems.append(f"row {event.pk}: previous-hash link broken (row deleted or inserted)")
         if event.compute_hash() != event.hash:
             problems.append(f"row {event.pk}: content does not match its hash (row changed)")
+        if expected.pop(event.pk, event.hash) != event.hash:
+            problems.append(f"row {event.pk}: not the row an earlier check saw (row replaced)")
         prev = event.hash
+        rows += 1
+        last = event
+    problems += [
+        f"row {event_id}: seen by an earlier check, now gone (rows removed from the end)"
+        for event_id in sorted(expected)
+    ]
+    if checkpoint and not problems and last is not None:
+        AuditCheckpoint.objects.create(last_event_id=last.pk, last_hash=last.hash, rows=rows)
+        logger.info("audit checkpoint: %s rows, last row %s, hash %s", rows, last.pk, last.hash)
     return problems

@@ -1,10 +1,14 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework_api_key.admin import APIKeyModelAdmin
+from rest_framework_api_key.models import APIKey
 
 from audit.models import AuditEvent
 from audit.services import audit_record
 
+from . import services
 from .access import Actor
 from .forms import EnrolmentInlineFormSet, PeriodInlineFormSet
 from .models import (
@@ -127,12 +131,49 @@ class PatientAdmin(AuditedPatientAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
 
 
+# The library's own key model is not used: its keys would be refused everywhere.
+admin.site.unregister(APIKey)
+
+
 @admin.register(OrganisationAPIKey)
 class OrganisationAPIKeyAdmin(APIKeyModelAdmin):
-    list_display = (*APIKeyModelAdmin.list_display, "organisation", "purpose")
-    list_filter = (*APIKeyModelAdmin.list_filter, "purpose")
-    search_fields = (*APIKeyModelAdmin.search_fields, "organisation__name")
+    """Made, changed and revoked here; every one of those is a security event in the audit log."""
+
+    list_display = (
+        "prefix",
+        "name",
+        "organisation",
+        "purpose",
+        "created",
+        "expiry_date",
+        "expired",
+        "revoked",
+    )
+    list_filter = ("purpose", "revoked", "created")
+    search_fields = ("name", "prefix", "organisation__name")
     autocomplete_fields = ("organisation",)
+
+    @admin.display(description=gettext_lazy("expired"), boolean=True)
+    def expired(self, obj) -> bool:
+        return obj.has_expired
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoke instead: the audit log keeps naming the key
+
+    def save_model(self, request, obj, form, change):
+        actor = Actor.from_request(request, channel=AuditEvent.Channel.ADMIN)
+        if change:
+            services.api_key_change(by=actor, api_key=obj, changed=list(form.changed_data))
+            return
+        key = services.api_key_issue(by=actor, api_key=obj)
+        messages.warning(
+            request,
+            _(
+                "The API key for %(name)s is: %(key)s. Copy it now and keep it somewhere safe: "
+                "it is not shown again."
+            )
+            % {"name": obj.name, "key": key},
+        )
 
 
 @admin.register(Organisation)

@@ -577,6 +577,26 @@ class OrganisationAPIKey(AbstractAPIKey):
         verbose_name=_("organisation"),
     )
     purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices)
+    # The library's fields again, with labels in the catalogue (its own have no Dutch).
+    prefix = models.CharField(_("key prefix"), max_length=8, unique=True, editable=False)
+    created = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    name = models.CharField(
+        _("name"),
+        max_length=50,
+        help_text=_("Where the key is used, e.g. 'HIS Praktijk de Linde'."),
+    )
+    revoked = models.BooleanField(
+        _("revoked"),
+        blank=True,
+        default=False,
+        help_text=_("A revoked key is refused from then on. This cannot be undone."),
+    )
+    expiry_date = models.DateTimeField(
+        _("expires"),
+        blank=True,
+        null=True,
+        help_text=_("From this moment the key is refused. Empty: the key does not expire."),
+    )
 
     PURPOSE_ORGANISATION_KINDS: ClassVar = {
         Purpose.REFERRAL_INTAKE: {Organisation.Kind.PRACTICE, Organisation.Kind.ZORGGROEP},

@@ -20,6 +20,7 @@ from .access import Actor, practices_for_referring
 from .models import (
     Insurance,
     KetenzorgEnrolment,
+    OrganisationAPIKey,
     Patient,
     Practice,
     first_overlap,
@@ -266,3 +267,44 @@ def coach_of_provider(*, provider_id, user_id):
     if membership is None:
         raise ValidationError({"coach": _("Choose a coach of this provider.")})
     return membership.user
+
+
+# -- API keys (security events in the audit log, like logins) ------------------------------------
+def _describe(api_key: OrganisationAPIKey) -> str:
+    return f"API key {api_key.prefix} ({api_key.purpose}) of {api_key.organisation.name}"
+
+
+@transaction.atomic
+def api_key_issue(*, by: Actor, api_key: OrganisationAPIKey) -> str:
+    """Store a new organisation API key (unsaved, its fields filled) and return the key itself.
+
+    Only its hash is stored: the key is shown once, to whoever made it.
+    """
+    api_key.full_clean(exclude=["id", "prefix", "hashed_key"])
+    key = OrganisationAPIKey.objects.assign_key(api_key)
+    api_key.save()
+    until = f", expires {api_key.expiry_date:%Y-%m-%d %H:%M}" if api_key.expiry_date else ""
+    audit_record(
+        who=by,
+        action=AuditEvent.Action.SECURITY,
+        patient_id=None,
+        obj=api_key,
+        detail=f"{_describe(api_key)} made{until}",
+    )
+    return key
+
+
+@transaction.atomic
+def api_key_change(*, by: Actor, api_key: OrganisationAPIKey, changed: list[str]) -> None:
+    """Save a changed key (revoked, another expiry, a new name); each change is audited."""
+    api_key.save()
+    detail = (
+        "revoked" if "revoked" in changed and api_key.revoked else "changed: " + ",".join(changed)
+    )
+    audit_record(
+        who=by,
+        action=AuditEvent.Action.SECURITY,
+        patient_id=None,
+        obj=api_key,
+        detail=f"{_describe(api_key)} {detail}",
+    )

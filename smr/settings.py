@@ -230,8 +230,12 @@ if not DEBUG and not OTP_REQUIRED:
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "SMR ketenzorg")
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
-# django-axes: five wrong passwords for one username, or from one address, lock it for 15 minutes.
+# django-axes: five wrong passwords lock the account for 15 minutes; an address is locked only after
+# 30 failures of any usernames, so one person's typing does not lock out a whole GP practice behind
+# its one address (accounts/lockout.py).
+AXES_HANDLER = "accounts.lockout.AccountLockoutHandler"
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_ADDRESS_FAILURE_LIMIT = env_int("AXES_ADDRESS_FAILURE_LIMIT", 30)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 # Attempts during the lockout do not prolong it, so the stated 15 minutes hold.
@@ -322,7 +326,7 @@ REST_FRAMEWORK = {
     # OPTIONS names the view and points at the schema (DRF's default crashed on viewsets).
     "DEFAULT_METADATA_CLASS": "carechain.api.metadata.SchemaMetadata",
     # JSON only: a form-encoded or multipart body is a 415, not a half-understood request.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["carechain.api.parsers.JSONParser"],
     "DEFAULT_THROTTLE_CLASSES": ["carechain.api.throttling.PerClientRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"client": os.environ.get("API_RATE", "600/min")},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

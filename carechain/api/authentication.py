@@ -37,11 +37,13 @@ class OrganisationAPIKeyAuthentication(authentication.BaseAuthentication):
         )
         if not key:
             return None
-        try:
-            api_key = OrganisationAPIKey.objects.get_from_key(key)
-        except OrganisationAPIKey.DoesNotExist:
-            raise exceptions.AuthenticationFailed(_("Unknown API key.")) from None
-        if not api_key.is_valid(key) or not api_key.is_usable:
+        # Revoked keys too: the holder of a revoked key is told so, not that it never existed.
+        prefix = key.partition(".")[0]
+        api_key = OrganisationAPIKey.objects.select_related("organisation").filter(prefix=prefix)
+        api_key = api_key.first()
+        if api_key is None or not api_key.is_valid(key):
+            raise exceptions.AuthenticationFailed(_("Unknown API key."))
+        if not api_key.is_usable:
             raise exceptions.AuthenticationFailed(_("This API key is revoked or expired."))
         if not api_key.organisation.is_active:
             raise exceptions.AuthenticationFailed(

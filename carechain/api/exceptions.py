@@ -1,6 +1,9 @@
+import math
+
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -36,12 +39,35 @@ class BodyTooLarge(exceptions.APIException):
     default_code = "too_large"
 
 
+class TooManyRequests(exceptions.Throttled):
+    """DRF's 429 with the wait in words a translation can find (DRF formats the number into its
+    message before looking it up, so the Dutch catalogue never matches)."""
+
+    def __init__(self, wait: float | None):
+        detail = str(_("Too many requests."))
+        if wait is not None:
+            wait = math.ceil(wait)
+            detail += " " + ngettext(
+                "Try again in %(wait)d second.", "Try again in %(wait)d seconds.", wait
+            ) % {"wait": wait}
+        super().__init__(detail=detail)
+        self.wait = wait
+
+
+def translated(exc: Exception) -> Exception:
+    """The API's own wording of a DRF exception, where DRF's does not translate."""
+    if isinstance(exc, exceptions.Throttled) and not isinstance(exc, TooManyRequests):
+        return TooManyRequests(exc.wait)
+    return exc
+
+
 def exception_handler(exc, context):
     """Domain services raise Django's ValidationError; the API answers it as a 400 with field errors.
 
     A registered 'wrong state' error becomes a 409 Conflict. Django's PermissionDenied and Http404
     keep DRF's own handling (403 and 404).
     """
+    exc = translated(exc)
     if isinstance(exc, RequestDataTooBig):
         exc = BodyTooLarge()
     elif isinstance(exc, tuple(_conflict_errors)):

@@ -23,6 +23,7 @@ from rest_framework.renderers import BaseRenderer
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from carechain.api.exceptions import translated
 from carechain.models import OrganisationAPIKey
 
 from ..services import TransitionRefused
@@ -112,6 +113,7 @@ def fhir_body(request) -> object:
 def fhir_exception_handler(exc, context):
     """DRF exception handler answering with an OperationOutcome; unknown errors stay 500s."""
     headers = {}
+    exc = translated(exc)
     if isinstance(exc, FhirError):
         status, issues = exc.status, exc.issues
     elif isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):

@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.urls import reverse
 
-from audit.models import AppendOnlyError, AuditEvent
+from audit.models import AppendOnlyError, AuditCheckpoint, AuditEvent
 from audit.services import audit_record, audit_verify_chain
 from carechain.access import Actor
 from tests import factories
@@ -82,6 +82,76 @@ def test_the_hash_chain_detects_a_changed_row(poh, patient, postgresql_only):
     assert len(problems) == 1 and "changed" in problems[0]
     with pytest.raises(Exception, match="tampered"):
         call_command("audit_verify")
+
+
+def _tamper(sql: str, params: list) -> None:
+    """What only someone with the database's owner rights could do: bypass the trigger."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER USER")
+        cursor.execute(sql, params)
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER USER")
+
+
+def test_removing_the_newest_rows_after_a_check_is_detected(poh, patient):
+    for _ in range(4):
+        audit_record(who=Actor.for_user(poh), action="view", patient_id=patient.pk)
+    assert audit_verify_chain() == []
+    checkpoint = AuditCheckpoint.objects.get()
+    assert (checkpoint.rows, checkpoint.last_event_id) == (4, AuditEvent.objects.latest("id").pk)
+    newest = list(AuditEvent.objects.order_by("-id").values_list("id", flat=True)[:2])
+
+    _tamper("DELETE FROM audit_auditevent WHERE id >= %s", [min(newest)])
+
+    problems = audit_verify_chain()
+    assert problems == [
+        f"row {checkpoint.last_event_id}: seen by an earlier check, now gone "
+        "(rows removed from the end)"
+    ]
+    assert AuditCheckpoint.objects.count() == 1  # a broken chain leaves no new checkpoint
+    with pytest.raises(Exception, match="tampered"):
+        call_command("audit_verify")
+
+
+def test_a_newest_row_replaced_after_a_check_is_detected(poh, patient):
+    for _ in range(2):
+        audit_record(who=Actor.for_user(poh), action="view", patient_id=patient.pk)
+    assert audit_verify_chain() == []
+    last = AuditEvent.objects.latest("id")
+    _tamper("DELETE FROM audit_auditevent WHERE id = %s", [last.pk])
+    forged = AuditEvent(**{f.attname: getattr(last, f.attname) for f in last._meta.fields})
+    forged.detail = "nothing to see"
+    forged.hash = forged.compute_hash()
+    AuditEvent.objects.bulk_create([forged])  # the same id, as a forger would give it
+
+    assert audit_verify_chain() == [
+        f"row {last.pk}: not the row an earlier check saw (row replaced)"
+    ]
+
+
+def test_the_checkpoints_are_append_only(poh, patient):
+    audit_record(who=Actor.for_user(poh), action="view", patient_id=patient.pk)
+    audit_verify_chain()
+    checkpoint = AuditCheckpoint.objects.get()
+    with pytest.raises(AppendOnlyError):
+        checkpoint.save()
+    with pytest.raises(AppendOnlyError):
+        AuditCheckpoint.objects.all().delete()
+
+
+def test_postgresql_trigger_refuses_changing_a_checkpoint(poh, patient, postgresql_only):
+    from django.db import DatabaseError
+
+    audit_record(who=Actor.for_user(poh), action="view", patient_id=patient.pk)
+    audit_verify_chain()
+    with (
+        pytest.raises(DatabaseError, match="audit_auditcheckpoint is append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("DELETE FROM audit_auditcheckpoint")
+    assert AuditCheckpoint.objects.count() == 1
 
 
 def test_postgresql_trigger_refuses_update_and_delete(poh, patient, postgresql_only):

@@ -133,11 +133,11 @@ def test_a_forged_cursor_is_a_404_not_a_crash(api, chain, prestaties, cursor):
 
 
 def _expected_list_queries() -> int:
-    # api key, its organisation; the page (claims joined to the trajectory's patient id, with the
+    # api key with its organisation; the page (claims joined to the trajectory's patient id, with the
     # neighbouring versions as subqueries); audit: savepoint, [advisory lock on PostgreSQL],
     # newest hash, one insert, release
     audit = 5 if connection.vendor == "postgresql" else 4
-    return 2 + 1 + audit
+    return 1 + 1 + audit
 
 
 def test_claim_list_runs_the_same_queries_for_any_page_size(

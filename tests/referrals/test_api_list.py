@@ -178,7 +178,7 @@ def test_referral_list_runs_constant_queries_for_an_api_key(
     headers = intake_key(chain.practice_a)
     for _ in range(2):
         referral_of(chain.practice_a, coach=coach)
-    expected = _expected_list_queries(["api key", "its organisation"])
+    expected = _expected_list_queries(["api key with its organisation"])
     with django_assert_num_queries(expected):
         assert len(api.get(LIST_URL, **headers).data["results"]) == 2
     for _ in range(12):

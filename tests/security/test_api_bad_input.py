@@ -91,12 +91,40 @@ def test_requests_over_the_rate_get_429(api, key):
     cache.clear()
     PerClientRateThrottle.THROTTLE_RATES = {"client": "3/min"}
     try:
-        codes = [
-            api.get("/api/patients/", HTTP_AUTHORIZATION=f"Api-Key {key}").status_code
-            for _ in range(5)
+        responses = [
+            api.get("/api/patients/", HTTP_AUTHORIZATION=f"Api-Key {key}") for _ in range(5)
         ]
     finally:
         PerClientRateThrottle.THROTTLE_RATES = original
         cache.clear()
-    assert codes[:3] == [200, 200, 200]
-    assert codes[3:] == [429, 429]
+    assert [r.status_code for r in responses] == [200, 200, 200, 429, 429]
+    wait = int(responses[3]["Retry-After"])
+    assert 0 < wait <= 60
+    assert responses[3].json() == {
+        "detail": f"Te veel verzoeken. Probeer het over {wait} seconden opnieuw."
+    }
+
+
+def _nested(depth: int, inner="[]") -> str:
+    return "[" * depth + inner + "]" * depth
+
+
+@pytest.mark.parametrize(
+    ("url", "purpose"),
+    [
+        ("/api/patients/", "referral_intake"),
+        ("/api/referrals/", "referral_intake"),
+        ("/api/claims/answers/", "claims"),
+    ],
+)
+@pytest.mark.parametrize(
+    "body",
+    [_nested(5000), _nested(40), '{"patient": ' * 50 + "{}" + "}" * 50],
+    ids=["5000 lists deep", "40 lists deep", "50 objects deep"],
+)
+def test_absurdly_nested_json_is_400_not_a_crash(api, chain, url, purpose, body):
+    owner = chain.practice_a if purpose == "referral_intake" else chain.insurer_a
+    response = post(api, url, body, factories.api_key(owner, purpose))
+    assert response.status_code == 400
+    assert response.json() == {"detail": "De body is te diep genest."}
+    assert not Patient.objects.exists()

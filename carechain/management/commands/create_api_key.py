@@ -13,6 +13,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone, translation
 
+from audit.models import AuditEvent
+from carechain.access import Actor
 from carechain.models import (
     Insurer,
     Organisation,
@@ -21,6 +23,7 @@ from carechain.models import (
     Provider,
     Zorggroep,
 )
+from carechain.services import api_key_issue
 
 NAME_MAX_LENGTH = OrganisationAPIKey._meta.get_field("name").max_length
 
@@ -135,11 +138,11 @@ class Command(BaseCommand):
             "purpose": purpose,
             "expiry_date": expiry,
         }
+        api_key = OrganisationAPIKey(**fields)
         try:
-            OrganisationAPIKey(**fields).clean()
+            key = api_key_issue(by=Actor.system(channel=AuditEvent.Channel.ADMIN), api_key=api_key)
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from None
-        api_key, key = OrganisationAPIKey.objects.create_key(**fields)
 
         if options["quiet"]:
             self.stdout.write(key)
