@@ -353,6 +353,7 @@ class Answer:
     location: str
     body: str
     error: str = ""
+    content_type: str = ""
 
 
 def ask(client: Client, world: World, rule: Rule) -> Answer:
@@ -377,6 +378,7 @@ def ask(client: Client, world: World, rule: Rule) -> Answer:
         location=response.get("Location", ""),
         body=raw.decode("utf-8", errors="replace"),
         error=f"{exc_info[0].__name__}: {exc_info[1]}" if exc_info else "",
+        content_type=response.get("Content-Type", ""),
     )
 
 
