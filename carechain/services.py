@@ -271,6 +271,8 @@ def coach_of_provider(*, provider_id, user_id):
 
 # -- API keys (security events in the audit log, like logins) ------------------------------------
 def _describe(api_key: OrganisationAPIKey) -> str:
+    """The key as the log names it: by its prefix (its primary key is longer than the log's
+    object column, and is half the key's hash)."""
     return f"API key {api_key.prefix} ({api_key.purpose}) of {api_key.organisation.name}"
 
 
@@ -288,7 +290,6 @@ def api_key_issue(*, by: Actor, api_key: OrganisationAPIKey) -> str:
         who=by,
         action=AuditEvent.Action.SECURITY,
         patient_id=None,
-        obj=api_key,
         detail=f"{_describe(api_key)} made{until}",
     )
     return key
@@ -305,6 +306,5 @@ def api_key_change(*, by: Actor, api_key: OrganisationAPIKey, changed: list[str]
         who=by,
         action=AuditEvent.Action.SECURITY,
         patient_id=None,
-        obj=api_key,
         detail=f"{_describe(api_key)} {detail}",
     )
