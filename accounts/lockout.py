@@ -8,6 +8,8 @@ from one place. The account locks after ``AXES_FAILURE_LIMIT`` failures from any
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from axes.attempts import get_cool_off_threshold
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username, get_failure_limit
@@ -15,31 +17,35 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.db.models import Sum
 
-ACCOUNT, ADDRESS = "account", "address"
+
+@dataclass(frozen=True)
+class Failures:
+    """Failed logins within the cool-off time: of one username, and from one address."""
+
+    by_username: int
+    by_address: int
+    account_limit: int
+
+    @property
+    def account_locked(self) -> bool:
+        return self.by_username >= self.account_limit
+
+    @property
+    def address_locked(self) -> bool:
+        return self.by_address >= settings.AXES_ADDRESS_FAILURE_LIMIT
 
 
 def _sum(attempts) -> int:
     return attempts.aggregate(n=Sum("failures_since_start"))["n"] or 0
 
 
-def recent_failures(request, credentials: dict | None = None) -> tuple[int, int]:
-    """Failed logins within the cool-off time: of this username, and from this address."""
+def recent_failures(request, credentials: dict | None = None) -> Failures:
     recent = AccessAttempt.objects.filter(attempt_time__gte=get_cool_off_threshold(request))
-    username = get_client_username(request, credentials)
-    return (
-        _sum(recent.filter(username=username)),
-        _sum(recent.filter(ip_address=request.axes_ip_address)),
+    return Failures(
+        by_username=_sum(recent.filter(username=get_client_username(request, credentials))),
+        by_address=_sum(recent.filter(ip_address=request.axes_ip_address)),
+        account_limit=get_failure_limit(request, credentials),
     )
-
-
-def lock_reason(request, credentials: dict | None = None) -> str | None:
-    """What is locked for this login: the account, the address, or nothing."""
-    by_username, by_address = recent_failures(request, credentials)
-    if by_username >= get_failure_limit(request, credentials):
-        return ACCOUNT
-    if by_address >= settings.AXES_ADDRESS_FAILURE_LIMIT:
-        return ADDRESS
-    return None
 
 
 class AccountLockoutHandler(AxesDatabaseHandler):
@@ -50,7 +56,7 @@ class AccountLockoutHandler(AxesDatabaseHandler):
     """
 
     def get_failures(self, request, credentials: dict | None = None) -> int:
-        by_username, by_address = recent_failures(request, credentials)
-        if by_address >= settings.AXES_ADDRESS_FAILURE_LIMIT:
-            return max(by_username, get_failure_limit(request, credentials))
-        return by_username
+        failures = recent_failures(request, credentials)
+        if failures.address_locked:
+            return max(failures.by_username, failures.account_limit)
+        return failures.by_username

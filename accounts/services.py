@@ -26,7 +26,7 @@ from audit.services import Who, audit_record
 from carechain.access import Actor
 from carechain.models import Membership, User
 
-from .lockout import ADDRESS, lock_reason, recent_failures
+from .lockout import recent_failures
 
 RECOVERY_CODE_COUNT = 10
 APP_DEVICE_NAME = "authenticator app"
@@ -245,17 +245,17 @@ def on_locked_out(sender, request=None, username=None, ip_address=None, **kwargs
     """django-axes' ``user_locked_out``: the lock starts now, or a login was refused during it."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     starts_now = getattr(request, "axes_failures_since_start", None) is not None
-    credentials = {"username": username or ""}
-    by_username, by_address = recent_failures(request, credentials)
-    if lock_reason(request, credentials) == ADDRESS:
+    failures = recent_failures(request, {"username": username or ""})
+    if failures.address_locked and not failures.account_locked:
         detail = (
-            f"address locked for {minutes} minutes after {by_address} failed logins from it"
+            f"address locked for {minutes} minutes after {failures.by_address} failed logins "
+            "from it"
             if starts_now
             else "login refused: address locked after repeated failed logins"
         )
     else:
         detail = (
-            f"locked for {minutes} minutes after {by_username} failed logins"
+            f"locked for {minutes} minutes after {failures.by_username} failed logins"
             if starts_now
             else "login refused: locked after repeated failed logins"
         )

@@ -23,7 +23,7 @@ from carechain.access import Actor
 
 from . import services
 from .forms import TwoFactorCodeForm, TwoFactorSetupForm
-from .lockout import ADDRESS, lock_reason
+from .lockout import recent_failures
 
 
 def _next_url(request) -> str:
@@ -78,7 +78,8 @@ class LoginView(auth_views.LoginView):
 def locked_out(request, original_response=None, credentials=None):
     """django-axes' lockout page (AXES_LOCKOUT_CALLABLE): the login page, saying why and how long."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-    if lock_reason(request, credentials) == ADDRESS:
+    failures = recent_failures(request, credentials)
+    if failures.address_locked and not failures.account_locked:
         message = _(
             "Too many failed login attempts from this network address. For your safety logging in "
             "from here is blocked for %(minutes)s minutes. Try again later, or ask your "

@@ -32,9 +32,13 @@ from .models import (
 CONTACT_FIELDS = ("phone", "email", "address", "postal_code", "city")
 
 
+def _span(row) -> tuple:
+    """A period row's (start, end); an empty end runs on."""
+    return getattr(row, row.START), getattr(row, row.END)
+
+
 def _check_periods(rows: list, field: str, message: str) -> None:
-    clash = first_overlap([(getattr(r, r.START), getattr(r, r.END)) for r in rows])
-    if clash:
+    if first_overlap([_span(r) for r in rows]):
         raise ValidationError({field: message})
 
 
@@ -111,10 +115,6 @@ def _in_use(row: models.Model) -> bool:
         rel.related_model._base_manager.filter(**{rel.field.name: row}).exists()
         for rel in row._meta.related_objects
     )
-
-
-def _span(row) -> tuple:
-    return getattr(row, row.START), getattr(row, row.END)
 
 
 def _save_span(row, span: tuple) -> None:

@@ -38,9 +38,8 @@ class OrganisationAPIKeyAuthentication(authentication.BaseAuthentication):
         if not key:
             return None
         # Revoked keys too: the holder of a revoked key is told so, not that it never existed.
-        prefix = key.partition(".")[0]
-        api_key = OrganisationAPIKey.objects.select_related("organisation").filter(prefix=prefix)
-        api_key = api_key.first()
+        keys = OrganisationAPIKey.objects.select_related("organisation")
+        api_key = keys.filter(prefix=key.partition(".")[0]).first()
         if api_key is None or not api_key.is_valid(key):
             raise exceptions.AuthenticationFailed(_("Unknown API key."))
         if not api_key.is_usable:
