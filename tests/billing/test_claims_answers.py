@@ -1,11 +1,10 @@
 """Insurers answer claims in bulk (all or nothing, idempotent); the provider corrects a rejection."""
 
 import datetime
-import threading
+import functools
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -25,6 +24,7 @@ from tests.billing.claims_support import (
     resubmit_url,
     routed_claims,
 )
+from tests.concurrency import at_once
 
 
 def _accept(claim) -> dict:
@@ -334,24 +334,15 @@ def test_two_conflicting_batches_at_once_one_wins_the_other_conflicts(
         [claim_services.ClaimAnswer(c.claim_number, "accepted") for c in claims],
         [claim_services.ClaimAnswer(c.claim_number, "rejected", "8001") for c in reversed(claims)],
     ]
-    barrier = threading.Barrier(2)
-    outcomes = []
 
     def run(answers):
-        barrier.wait()
         try:
             claim_services.claim_answer_many(actor=actor, answers=answers)
-            outcomes.append("applied")
+            return "applied"
         except claim_services.ClaimConflict as exc:
-            outcomes.append(len(exc.claim_numbers))
-        finally:
-            connection.close()
+            return len(exc.claim_numbers)
 
-    threads = [threading.Thread(target=run, args=(batch,)) for batch in batches]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    outcomes = at_once([functools.partial(run, batch) for batch in batches], timeout=30)
     assert sorted(outcomes, key=str) == sorted(["applied", 20], key=str)
     assert len(set(Claim.objects.values_list("status", flat=True))) == 1
 

@@ -3,14 +3,12 @@ with a credit note, and moved only by the person whose move it is."""
 
 import datetime
 import io
-import threading
 from decimal import Decimal
 
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
-from django.db import connection
 from django.http import Http404
 from pypdf import PdfReader
 
@@ -29,6 +27,7 @@ from carechain.access import Actor
 from carechain.models import Role
 from tests import factories
 from tests.billing.support import D, billed, issue_may, sent_may_invoice
+from tests.concurrency import at_once
 
 YEAR = datetime.date.today().year
 
@@ -473,23 +472,15 @@ def test_two_workers_issuing_the_same_month_create_one_invoice_with_one_number(
 ):
     for _ in range(3):
         billed(chain, coach)
-    barrier = threading.Barrier(2)
     results, errors = [], []
 
     def run():
-        barrier.wait()
         try:
             results.append(issue_may(chain).number)
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
-        finally:
-            connection.close()
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    at_once(run)
     assert errors == []
     assert results == [number(1), number(1)]
     invoice = Invoice.objects.get()

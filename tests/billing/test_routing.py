@@ -1,14 +1,13 @@
 """Routing is a compliance rule: ketenzorg to the zorggroep, regular to the insurer, never both."""
 
 import datetime
-import threading
 
 import pytest
-from django.db import connection
 
 from billing.models import BillingDecision, BillingException, Claim, InvoiceLine
 from billing.services import billing_collect, billing_decide
 from tests import factories
+from tests.concurrency import at_once
 
 D = datetime.date
 MARCH_2 = D(2026, 3, 2)
@@ -215,19 +214,6 @@ def test_two_workers_collecting_at_once_create_each_claim_once(
         patient = factories.PatientFactory(practice=chain.practice_a)
         insured(chain, patient)
         ended_trajectory(chain, coach, patient=patient)
-    barrier = threading.Barrier(2)
-
-    def run():
-        barrier.wait()
-        try:
-            billing_collect()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    at_once(billing_collect)
     assert BillingDecision.objects.count() == 4
     assert Claim.objects.count() == 8

@@ -6,10 +6,8 @@ answer is the same as for a new patient (carechain/services.py).
 """
 
 import datetime
-import threading
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -17,6 +15,7 @@ from audit.models import AuditEvent
 from billing.models import BillingDecision
 from carechain.models import Insurance, KetenzorgEnrolment, Patient, subtract_periods
 from tests import factories
+from tests.concurrency import at_once
 
 D = datetime.date
 URL = "/api/patients/"
@@ -282,22 +281,12 @@ def test_what_remains_of_a_period(period, others, left):
 @pytest.mark.django_db(transaction=True)
 def test_two_registrations_of_one_new_bsn_at_once_make_one_patient(postgresql_only, chain):
     key = {"HTTP_AUTHORIZATION": f"Api-Key {factories.api_key(chain.practice_a)}"}
-    start = threading.Barrier(2)
-    statuses = []
 
     def register():
-        try:
-            start.wait(timeout=10)
-            response = APIClient().post(URL, _body(chain, NEW_BSN), format="json", **key)
-            statuses.append(response.status_code)
-        finally:
-            connection.close()
+        response = APIClient().post(URL, _body(chain, NEW_BSN), format="json", **key)
+        return response.status_code
 
-    threads = [threading.Thread(target=register) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    statuses = at_once(register)
 
     assert sorted(statuses) == [201, 400]
     assert Patient.objects.filter(bsn=NEW_BSN).count() == 1

@@ -1,7 +1,6 @@
 """The coach's caseload and the trajectory page: scoping, GGZ-note privacy, buttons, query counts."""
 
 import datetime
-import threading
 
 import pytest
 from django.db import connection
@@ -12,6 +11,7 @@ from carechain.access import Actor
 from pathways import services
 from pathways.models import Trajectory
 from tests import factories
+from tests.concurrency import at_once
 
 GGZ_NOTE = "Angst voor afwijzing door vrienden"
 
@@ -178,23 +178,17 @@ def test_two_coaches_acting_at_once_never_overwrite_each_other(postgresql_only, 
         referral__patient=factories.PatientFactory(practice=chain.practice_a),
     )
     colleague = factories.member("coach", trajectory.provider)
-    barrier = threading.Barrier(2)
-    outcomes = []
 
     def act(user, call):
-        barrier.wait()
         try:
             call(Actor.for_user(user))
-            outcomes.append("ok")
+            return "ok"
         except services.ValidationError as exc:
-            outcomes.append(exc.code)
-        finally:
-            connection.close()
+            return exc.code
 
-    threads = [
-        threading.Thread(
-            target=act,
-            args=(
+    outcomes = at_once(
+        [
+            lambda: act(
                 coach,
                 lambda a: services.trajectory_escalate(
                     actor=a,
@@ -204,10 +198,7 @@ def test_two_coaches_acting_at_once_never_overwrite_each_other(postgresql_only, 
                     expected_state="counselling",
                 ),
             ),
-        ),
-        threading.Thread(
-            target=act,
-            args=(
+            lambda: act(
                 colleague,
                 lambda a: services.trajectory_end_treatment(
                     actor=a,
@@ -217,12 +208,8 @@ def test_two_coaches_acting_at_once_never_overwrite_each_other(postgresql_only, 
                     expected_state="counselling",
                 ),
             ),
-        ),
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+        ]
+    )
     assert sorted(outcomes) == ["changed_meanwhile", "ok"]
     trajectory = Trajectory.objects.get(pk=trajectory.pk)
     assert trajectory.events.filter(action__in=["escalate", "end_treatment"]).count() == 1

@@ -3,35 +3,19 @@
 Only PostgreSQL shows this: SQLite serialises all writers, so there the race cannot happen.
 """
 
-import threading
-
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from carechain.models import Patient
 from referrals.models import Referral, ReferralDocument
+from tests.concurrency import at_once
 
 from .fhir_samples import appointment_request, intake_key, post_document, zorgdomein_document
 
 
 def deliver_twice_at_once(bundle: dict, key: str) -> list:
     """Post the same bundle from two threads released together; each has its own connection."""
-    start = threading.Barrier(2)
-    responses = []
-
-    def deliver():
-        try:
-            start.wait(timeout=10)
-            responses.append(post_document(APIClient(), bundle, key=key))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=deliver) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    responses = at_once(lambda: post_document(APIClient(), bundle, key=key))
     assert len(responses) == 2
     return responses
 

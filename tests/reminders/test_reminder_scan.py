@@ -1,11 +1,9 @@
 """The daily reminder scan: due within 7 days, idempotent, and right at the calendar's edges."""
 
 import datetime
-import threading
 
 import pytest
 from django.core import mail
-from django.db import connection
 from django.urls import reverse
 
 from carechain.access import Actor
@@ -15,6 +13,7 @@ from pathways.models import Trajectory
 from reminders.models import Reminder
 from reminders.services import reminders_scan, reminders_send_digests
 from tests import factories
+from tests.concurrency import at_once
 
 D = datetime.date
 
@@ -125,18 +124,5 @@ def test_daily_digest_has_no_patient_data(chain, coach):
 def test_two_scans_at_the_same_moment_create_each_reminder_once(postgresql_only, chain, coach):
     for _ in range(5):
         ended(coach, chain, quit_date=D(2025, 1, 2))
-    barrier = threading.Barrier(2)
-
-    def scan():
-        barrier.wait()
-        try:
-            reminders_scan()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=scan) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    at_once(reminders_scan)
     assert Reminder.objects.filter(kind="follow_up_call").count() == 5
