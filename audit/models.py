@@ -26,7 +26,25 @@ class AuditQuerySet(models.QuerySet):
         raise AppendOnlyError("The audit log is append-only.")
 
 
-class AuditEvent(models.Model):
+class AppendOnlyModel(models.Model):
+    """Rows that are written once and never changed or deleted through the ORM (on PostgreSQL a
+    trigger refuses it in the database too, see the migrations)."""
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None or not self._state.adding:
+            raise AppendOnlyError("The audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("The audit log is append-only.")
+
+
+class AuditEvent(AppendOnlyModel):
     class Action(models.TextChoices):
         VIEW = "view", _("view")
         LIST = "list", _("list / search hit")
@@ -62,8 +80,6 @@ class AuditEvent(models.Model):
     prev_hash = models.CharField(max_length=64, editable=False)
     hash = models.CharField(max_length=64, editable=False, unique=True)
 
-    objects = AuditQuerySet.as_manager()
-
     class Meta:
         ordering = ["-at", "-id"]
         verbose_name = _("audit event")
@@ -71,14 +87,6 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username or self.api_key} {self.action}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None or not self._state.adding:
-            raise AppendOnlyError("The audit log is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("The audit log is append-only.")
 
     def compute_hash(self) -> str:
         payload = {
@@ -101,7 +109,7 @@ class AuditEvent(models.Model):
         return hashlib.sha256(encoded).hexdigest()
 
 
-class AuditCheckpoint(models.Model):
+class AuditCheckpoint(AppendOnlyModel):
     """The newest row a full verification of the chain saw, kept beside the log.
 
     Removing the newest rows of the log breaks no link between the rows that remain; the next
@@ -114,8 +122,6 @@ class AuditCheckpoint(models.Model):
     last_hash = models.CharField(_("hash of the last row"), max_length=64)
     rows = models.BigIntegerField(_("rows"))
 
-    objects = AuditQuerySet.as_manager()
-
     class Meta:
         ordering = ["-id"]
         verbose_name = _("audit checkpoint")
@@ -123,11 +129,3 @@ class AuditCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} #{self.last_event_id}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AppendOnlyError("Audit checkpoints are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("Audit checkpoints are append-only.")
