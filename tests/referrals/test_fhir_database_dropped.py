@@ -12,7 +12,13 @@ from rest_framework.test import APIClient
 
 from referrals.models import Referral
 
-from .fhir_samples import appointment_request, intake_key, outcome_issue, post_document, stored_counts
+from .fhir_samples import (
+    appointment_request,
+    intake_key,
+    outcome_issue,
+    post_document,
+    stored_counts,
+)
 
 
 def _terminate_own_backend_on(marker: str):
