@@ -41,7 +41,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=8, help="client connections")
     args = parser.parse_args()
-    rounds, per_round, bare_count = (3, 120, 1500) if args.quick else (5, 400, 4000)
+    rounds, per_round, bare_count = (3, 100, 1500) if args.quick else (5, 200, 3000)
 
     with throwaway_database() as vendor:
         setup_django()
