@@ -143,6 +143,19 @@ DATABASES = {
         disable_server_side_cursors=env_bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", False),
     )
 }
+# The cache holds the API rate limits (carechain.api.throttling). Per process by default; with more
+# than one gunicorn worker or machine set CACHE_URL=redis://host:6379/<db> so that every process
+# counts against the same limit (Django's own Redis cache backend).
+CACHE_URL = os.environ.get("CACHE_URL", "")
+if CACHE_URL and not CACHE_URL.startswith(("redis://", "rediss://")):
+    raise ImproperlyConfigured(f"CACHE_URL must be a redis:// URL, got {CACHE_URL!r}")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 # The audit log's hash chains written side by side (audit.services); 1 is a single chain, which
 # serialises every audited write of the platform.
 AUDIT_CHAINS = env_int("AUDIT_CHAINS", 16)
