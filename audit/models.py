@@ -2,7 +2,9 @@
 
 Rows hold copies (names, roles, organisation) rather than foreign keys, so the log survives changes
 and deletions elsewhere and never blocks them. Each row carries the hash of the previous row: any
-later change or deletion breaks the chain, which ``manage.py audit_verify`` detects. On PostgreSQL
+later change or deletion breaks the chain, which ``manage.py audit_verify`` detects. There are
+several chains side by side (``chain``), so that simultaneous writers need not wait for each other
+(see ``audit.services``). On PostgreSQL
 a trigger (see the migration) additionally refuses UPDATE and DELETE.
 """
 
@@ -77,11 +79,13 @@ class AuditEvent(AppendOnlyModel):
     object_id = models.CharField(_("object id"), max_length=60, blank=True)
     detail = models.CharField(_("detail"), max_length=300, blank=True)
     ip = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    chain = models.PositiveSmallIntegerField(_("chain"), default=0, editable=False)
     prev_hash = models.CharField(max_length=64, editable=False)
     hash = models.CharField(max_length=64, editable=False, unique=True)
 
     class Meta:
         ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["chain", "-id"], name="audit_chain_newest")]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
 
@@ -110,7 +114,7 @@ class AuditEvent(AppendOnlyModel):
 
 
 class AuditCheckpoint(AppendOnlyModel):
-    """The newest row a full verification of the chain saw, kept beside the log.
+    """The newest row of one chain that a full verification saw, kept beside the log.
 
     Removing the newest rows of the log breaks no link between the rows that remain; the next
     verification notices it because a checkpoint names a row that is gone. Append-only like the log
@@ -118,6 +122,7 @@ class AuditCheckpoint(AppendOnlyModel):
     """
 
     at = models.DateTimeField(_("time"), default=timezone.now)
+    chain = models.PositiveSmallIntegerField(_("chain"), default=0)
     last_event_id = models.BigIntegerField(_("last row"))
     last_hash = models.CharField(_("hash of the last row"), max_length=64)
     rows = models.BigIntegerField(_("rows"))

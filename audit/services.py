@@ -1,12 +1,29 @@
-"""Writing and verifying the audit log. Every room calls ``audit_record`` / ``audit_record_many``."""
+"""Writing and verifying the audit log. Every room calls ``audit_record`` / ``audit_record_many``.
+
+The log is not one hash chain but ``settings.AUDIT_CHAINS`` of them (16 unless configured), side by
+side in one table: each row names its ``chain`` and carries the hash of the previous row *of that
+chain*. A writer holds one chain (a PostgreSQL advisory lock keyed by the chain's number) from its
+first audit row to the end of its transaction, so the rows of one chain are linked in commit order
+and no row can be slipped between two others. One chain was measured to serialise every audited
+request of the platform behind a single lock, held across the commit's fsync (docs/scaling.md);
+with several chains, writers that arrive together each take a free chain (``pg_try_advisory_
+xact_lock``) and only wait when every chain is busy. ``AUDIT_CHAINS=1`` is the former single chain.
+
+``audit_verify_chain`` walks all rows in id order, following each chain's links separately, and
+leaves one checkpoint per chain (its newest row), so removing the newest rows of any chain is
+noticed just as with one chain. Within one chain ids grow with commit order, because the next
+writer of a chain only gets its lock after the previous one committed.
+"""
 
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
@@ -40,13 +57,44 @@ class Touch:
     detail: str = ""
 
 
-def _lock_chain() -> str:
-    """Serialise writers of the hash chain and return the hash of the newest row."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_ID])
-    last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
-    return last or GENESIS_HASH
+def _chain_count() -> int:
+    return max(1, int(getattr(settings, "AUDIT_CHAINS", 1)))
+
+
+def _lock_chain() -> tuple[int, str]:
+    """Hold one chain until the end of the transaction; returns (chain, hash of its newest row).
+
+    Each connection prefers the chain it used last (random at first), so the rows of one
+    transaction stay on one chain (advisory locks are re-entrant) and writers that run side by
+    side keep to different chains. When the preferred chain is busy the others are tried without
+    waiting; only when all are busy does the writer wait, for its preferred one.
+    """
+    chains = _chain_count()
+    preferred = getattr(connection, "audit_chain", None)
+    if preferred is None or preferred >= chains:
+        preferred = random.randrange(chains)  # noqa: S311 - spreading load, not a secret
+    chain = _claim(preferred, chains) if connection.vendor == "postgresql" else preferred
+    connection.audit_chain = chain
+    last = (
+        AuditEvent.objects.filter(chain=chain)
+        .order_by("-id")
+        .values_list("hash", flat=True)
+        .first()
+    )
+    return chain, last or GENESIS_HASH
+
+
+def _claim(preferred: int, chains: int) -> int:
+    with connection.cursor() as cursor:
+        if chains > 1:
+            for candidate in [preferred, *(c for c in range(chains) if c != preferred)]:
+                cursor.execute(
+                    "SELECT pg_try_advisory_xact_lock(%s, %s)", [_CHAIN_LOCK_ID, candidate]
+                )
+                if cursor.fetchone()[0]:
+                    return candidate
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_CHAIN_LOCK_ID, preferred])
+    return preferred
 
 
 def audit_record_many(*, who: Who, action: str, touches: Iterable[Touch]) -> list[AuditEvent]:
@@ -55,7 +103,7 @@ def audit_record_many(*, who: Who, action: str, touches: Iterable[Touch]) -> lis
         return []
     now = timezone.now()
     with transaction.atomic():
-        prev = _lock_chain()
+        chain, prev = _lock_chain()
         events = []
         for touch in touches:
             event = AuditEvent(
@@ -72,6 +120,7 @@ def audit_record_many(*, who: Who, action: str, touches: Iterable[Touch]) -> lis
                 object_id=str(touch.obj.pk) if touch.obj is not None else "",
                 detail=touch.detail[:300],
                 ip=who.ip,
+                chain=chain,
                 prev_hash=prev,
             )
             event.hash = event.compute_hash()
@@ -91,29 +140,39 @@ def audit_record(
 def audit_verify_chain(*, batch_size: int = 5000, checkpoint: bool = True) -> list[str]:
     """Walk the whole log in insertion order; return a description of every broken link.
 
-    Each earlier checkpoint must still find its row, unchanged: that catches the newest rows being
-    removed, which breaks no link. An intact walk leaves a checkpoint of its own (``checkpoint``).
+    Each row must link to the previous row of its own chain. Each earlier checkpoint must still
+    find its row, unchanged: that catches the newest rows being removed, which breaks no link. An
+    intact walk leaves a checkpoint of its own for every chain (``checkpoint``).
     """
     problems: list[str] = []
     expected = dict(AuditCheckpoint.objects.values_list("last_event_id", "last_hash"))
-    prev = GENESIS_HASH
-    rows = 0
-    last = None
+    prevs: dict[int, str] = {}
+    rows: dict[int, int] = {}
+    lasts: dict[int, AuditEvent] = {}
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=batch_size):
-        if event.prev_hash != prev:
+        if event.prev_hash != prevs.get(event.chain, GENESIS_HASH):
             problems.append(f"row {event.pk}: previous-hash link broken (row deleted or inserted)")
         if event.compute_hash() != event.hash:
             problems.append(f"row {event.pk}: content does not match its hash (row changed)")
         if expected.pop(event.pk, event.hash) != event.hash:
             problems.append(f"row {event.pk}: not the row an earlier check saw (row replaced)")
-        prev = event.hash
-        rows += 1
-        last = event
+        prevs[event.chain] = event.hash
+        rows[event.chain] = rows.get(event.chain, 0) + 1
+        lasts[event.chain] = event
     problems += [
         f"row {event_id}: seen by an earlier check, now gone (rows removed from the end)"
         for event_id in sorted(expected)
     ]
-    if checkpoint and not problems and last is not None:
-        AuditCheckpoint.objects.create(last_event_id=last.pk, last_hash=last.hash, rows=rows)
-        logger.info("audit checkpoint: %s rows, last row %s, hash %s", rows, last.pk, last.hash)
+    if checkpoint and not problems:
+        for chain, last in sorted(lasts.items()):
+            AuditCheckpoint.objects.create(
+                chain=chain, last_event_id=last.pk, last_hash=last.hash, rows=rows[chain]
+            )
+            logger.info(
+                "audit checkpoint: chain %s, %s rows, last row %s, hash %s",
+                chain,
+                rows[chain],
+                last.pk,
+                last.hash,
+            )
     return problems

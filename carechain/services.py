@@ -46,7 +46,8 @@ def _new_patient(practice: Practice, fields: dict) -> Patient:
     """The patient as sent, checked field by field but not against the stored records, so that bad
     input gets the same errors whether another practice knows the BSN or not."""
     patient = Patient(practice=practice, **fields)
-    patient.full_clean(validate_unique=False)
+    # The practice is the caller's own, already read: no query to check that it exists.
+    patient.full_clean(validate_unique=False, exclude=["practice"])
     return patient
 
 

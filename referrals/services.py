@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Value
 from django.http import Http404
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -107,13 +108,27 @@ class IdentifierInUse(TransitionRefused):
 
 
 def _existing(actor: Actor, data: ReferralData, document: dict | None) -> Referral | None:
-    found = None
+    """The referral this delivery was seen under: by its document id, else by the channel's
+    identifier. One query (a UNION, each side on its own unique index) for the common case of a
+    delivery never seen before."""
+    found_by = []
     if document and document.get("source_id"):
-        doc = ReferralDocument.objects.filter(source_id=document["source_id"]).first()
-        if doc:
-            found = doc.referral
-    if found is None and data.external_id:
-        found = Referral.objects.filter(channel=data.channel, external_id=data.external_id).first()
+        found_by.append(
+            Referral.objects.filter(documents__source_id=document["source_id"]).annotate(
+                rank=Value(0)
+            )
+        )
+    if data.external_id:
+        found_by.append(
+            Referral.objects.filter(channel=data.channel, external_id=data.external_id).annotate(
+                rank=Value(1)
+            )
+        )
+    if not found_by:
+        return None
+    found_by = [query.order_by() for query in found_by]  # no ORDER BY inside a UNION (SQLite)
+    query = found_by[0].union(*found_by[1:]) if len(found_by) > 1 else found_by[0]
+    found = query.order_by("rank").first()
     if found is not None and not is_referrer(actor, found):
         raise IdentifierInUse(
             _("This document id or referral identifier is already in use."),
@@ -149,8 +164,11 @@ def _create(actor: Actor, data: ReferralData, document: dict | None, by) -> Refe
     )
     # Its only constraint is the unique external id: a simultaneous delivery of the same referral is
     # for the database to catch (IntegrityError: referral_create answers with the one it made).
+    # The practice, provider and patient were just read or written in this request: checking that
+    # they exist would be three more queries for nothing (the foreign keys hold in the database).
     referral.full_clean(
-        exclude=["first_contact_due", "patient", "state"], validate_constraints=False
+        exclude=["first_contact_due", "patient", "practice", "provider", "state"],
+        validate_constraints=False,
     )
     referral.save()
     if document:

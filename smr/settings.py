@@ -131,12 +131,36 @@ TEMPLATES = [
     },
 ]
 
+# Behind pgbouncer in transaction mode (docs/scaling.md) a connection is shared between
+# transactions, so server-side cursors (named cursors used by QuerySet.iterator()) must be off:
+# DATABASE_DISABLE_SERVER_SIDE_CURSORS=true. DATABASE_CONN_MAX_AGE keeps a connection per worker
+# thread open for that many seconds instead of reconnecting on every request.
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", True),
+        disable_server_side_cursors=env_bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", False),
     )
 }
+# The cache holds the API rate limits (carechain.api.throttling). Per process by default; with more
+# than one gunicorn worker or machine set CACHE_URL=redis://host:6379/<db> so that every process
+# counts against the same limit (Django's own Redis cache backend).
+CACHE_URL = os.environ.get("CACHE_URL", "")
+if CACHE_URL and not CACHE_URL.startswith(("redis://", "rediss://")):
+    raise ImproperlyConfigured(f"CACHE_URL must be a redis:// URL, got {CACHE_URL!r}")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+# The audit log's hash chains written side by side (audit.services); 1 is a single chain, which
+# serialises every audited write of the platform.
+AUDIT_CHAINS = env_int("AUDIT_CHAINS", 16)
+if not 1 <= AUDIT_CHAINS <= 1000:
+    raise ImproperlyConfigured(f"AUDIT_CHAINS must be between 1 and 1000, got {AUDIT_CHAINS}")
 
 AUTH_USER_MODEL = "carechain.User"
 AUTH_PASSWORD_VALIDATORS = [

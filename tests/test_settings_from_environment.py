@@ -98,3 +98,28 @@ def test_email_settings_come_from_the_environment():
     assert _setting("EMAIL_HOST", **env) == "'smtp.example.nl'"
     assert _setting("EMAIL_PORT", **env) == "587"
     assert _setting("EMAIL_BACKEND", **env) == "'django.core.mail.backends.smtp.EmailBackend'"
+
+
+def test_pgbouncer_in_transaction_mode_switches_off_server_side_cursors():
+    env = {"DATABASE_URL": "postgres://smr:pw@pgbouncer.internal:6432/smr"}
+    assert _setting("DATABASES['default']['DISABLE_SERVER_SIDE_CURSORS']", **env) == "False"
+    env["DATABASE_DISABLE_SERVER_SIDE_CURSORS"] = "true"
+    env["DATABASE_CONN_MAX_AGE"] = "60"
+    assert _setting("DATABASES['default']['DISABLE_SERVER_SIDE_CURSORS']", **env) == "True"
+    assert _setting("DATABASES['default']['CONN_MAX_AGE']", **env) == "60"
+
+
+def test_cache_url_shares_the_rate_limits_between_processes_through_redis():
+    assert "LocMemCache" in _setting("CACHES['default']['BACKEND']")
+    env = {"CACHE_URL": "redis://redis.internal:6379/2"}
+    assert "RedisCache" in _setting("CACHES['default']['BACKEND']", **env)
+    result = _run("manage.py", "check", CACHE_URL="memcached://x")
+    assert result.returncode != 0
+    assert "CACHE_URL must be a redis:// URL" in result.stderr
+
+
+def test_the_number_of_audit_chains_is_bounded():
+    assert _setting("AUDIT_CHAINS") == "16"
+    result = _run("manage.py", "check", AUDIT_CHAINS="0")
+    assert result.returncode != 0
+    assert "AUDIT_CHAINS must be between 1 and 1000" in result.stderr

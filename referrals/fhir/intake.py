@@ -29,7 +29,8 @@ Kind = ReferralDocument.Kind
 
 
 def zorgdomein_receive(*, actor: Actor, delivery: ZorgDomeinDelivery) -> tuple[Referral, bool]:
-    """Returns (referral, stored): stored is False when this document was delivered before."""
+    """Returns (referral, stored): stored is False when this document was delivered before. A
+    stored referral comes with its practice, provider and patient, as it stands now."""
     if delivery.referral is not None:
         return _create(actor, delivery.referral, delivery.document)
     return _later_document(actor, delivery)
@@ -115,4 +116,7 @@ def _later_document(actor: Actor, delivery: ZorgDomeinDelivery) -> tuple[Referra
             referral_request_cancellation(
                 actor=actor, referral_id=referral.pk, reason=delivery.cancel_reason
             )
-    return referral, True
+    # As it stands after the document (a cancellation request changes its status).
+    return Referral.objects.select_related("practice", "provider", "patient").get(
+        pk=referral.pk
+    ), True

@@ -8,11 +8,13 @@ for bad input: it sees which element is wrong.
 from __future__ import annotations
 
 import json
+import logging
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -31,6 +33,8 @@ from .errors import FhirError, Issue
 from .fhir_out import operation_outcome
 
 FHIR_JSON = "application/fhir+json"
+
+logger = logging.getLogger(__name__)
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -152,6 +156,13 @@ def fhir_exception_handler(exc, context):
             headers["Retry-After"] = str(int(exc.wait))
     elif isinstance(exc, DjangoValidationError):
         status, issues = 422, _validation_issues(exc)
+    elif isinstance(exc, OperationalError | InterfaceError):
+        # The database connection dropped or a lock timed out: the transaction was rolled back
+        # whole, so the same delivery can simply be sent again (intake is idempotent).
+        logger.warning("FHIR request failed on the database, answered 503: %s", exc)
+        status = 503
+        issues = [Issue("transient", _("Temporarily unavailable; send the same request again."))]
+        headers["Retry-After"] = "1"
     elif isinstance(exc, exceptions.APIException):
         status = exc.status_code
         code = "not-supported" if status in (405, 406) else "processing"

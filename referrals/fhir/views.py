@@ -70,10 +70,11 @@ class FhirView(APIView):
 
     def intake_response(self, referral: Referral, created: bool) -> Response:
         actor = self.actor
-        referral = Referral.objects.select_related("practice", "provider", "patient").get(
-            pk=referral.pk
-        )
         if not created:
+            # A replay answers with the referral as it stands now; a new one is as just written.
+            referral = Referral.objects.select_related("practice", "provider", "patient").get(
+                pk=referral.pk
+            )
             audit_record(
                 who=actor,
                 action=AuditEvent.Action.VIEW,
