@@ -1,6 +1,7 @@
 """The campaign pages: only the practice's own GP and POH-S; the zorggroep gets counts only."""
 
 import pytest
+from django.db import connection
 
 from audit.models import AuditEvent
 from campaigns import queries
@@ -62,11 +63,13 @@ def test_the_list_of_people_takes_constant_queries_and_is_audited(
     client.force_login(poh)
     client.get(f"/campaigns/{campaign.pk}/people/")
     # session, user, TOTP device, memberships; the campaign, the paginator's count, one page of
-    # people; the audit rows (savepoint, newest hash, one bulk insert, release); the session saved
-    with django_assert_num_queries(14):
+    # people; the audit rows (savepoint, newest hash, one bulk insert, release, plus the advisory
+    # lock on PostgreSQL); the session saved (savepoint, update, release)
+    expected = 14 + (connection.vendor == "postgresql")
+    with django_assert_num_queries(expected):
         client.get(f"/campaigns/{campaign.pk}/people/")
     factories.InviteeFactory.create_batch(5, campaign=campaign)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(expected):
         page = client.get(f"/campaigns/{campaign.pk}/people/").content.decode()
     assert page.count("Uitgenodigd") >= 8
     listed = AuditEvent.objects.filter(
