@@ -6,7 +6,7 @@ from carechain.access import Actor
 from carechain.demo import make_bsn
 from carechain.models import Role
 
-from . import services
+from . import answers, generation, services
 from .models import Answer, Campaign
 
 STREETS = ["Kade", "Molenstraat", "Nieuwe Markt", "Brugstraat", "Kerkstraat", "Vlaanderenstraat"]
@@ -73,23 +73,23 @@ def seed(chain) -> None:
     services.campaign_add_patients(
         actor=actor, campaign_id=campaign.pk, patient_ids=[p.pk for p in free]
     )
-    services.campaign_generate_letters(actor=actor, campaign_id=campaign.pk)
+    generation.campaign_generate_letters(actor=actor, campaign_id=campaign.pk)
     for (
         chunk
     ) in campaign.chunks.all():  # now, not after the seed's commit: the answers need letters
-        services.chunk_render(chunk_id=chunk.pk)
+        generation.chunk_render(chunk_id=chunk.pk)
     invitees = list(campaign.invitees.order_by("pk"))
-    services.invitee_answer_public(
+    answers.invitee_answer_public(
         code=invitees[0].response_code,
         answer=Answer.YES,
         phone="06-12345678",
         best_time_to_call="morning",
         consent=True,
     )
-    services.invitee_answer_public(code=invitees[1].response_code, answer=Answer.NO)
+    answers.invitee_answer_public(code=invitees[1].response_code, answer=Answer.NO)
     registered = [i for i in invitees if i.patient_id]
     if registered:
-        services.invitee_record_phone_answer(
+        answers.invitee_record_phone_answer(
             actor=actor, invitee_id=registered[0].pk, answer=Answer.YES, consent=True
         )
-        services.invitee_refer(actor=actor, invitee_id=registered[0].pk, consent_data_exchange=True)
+        answers.invitee_refer(actor=actor, invitee_id=registered[0].pk, consent_data_exchange=True)

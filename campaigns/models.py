@@ -114,7 +114,7 @@ class Campaign(FSMModelMixin, models.Model):
         target=CampaignState.GENERATING,
     )
     def start_generation(self) -> None:
-        self.letters_ready_at = None
+        """Also for people added after the first letters; the retention runs from the last batch."""
 
     @transition(field=state, source=CampaignState.GENERATING, target=CampaignState.LETTERS_READY)
     def finish_generation(self) -> None:

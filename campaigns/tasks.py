@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import services
+from . import answers, generation
 
 
 @shared_task(
@@ -12,14 +12,14 @@ from . import services
     acks_late=True,
 )
 def render_letter_chunk(chunk_id: int) -> bool:
-    return services.chunk_render(chunk_id=chunk_id)
+    return generation.chunk_render(chunk_id=chunk_id)
 
 
 @shared_task
 def sweep_letter_chunks() -> int:
-    return services.chunks_sweep()
+    return generation.chunks_sweep()
 
 
 @shared_task
 def erase_expired_invitees() -> int:
-    return services.campaign_erase_expired()
+    return answers.campaign_erase_expired()

@@ -16,7 +16,7 @@ from audit.models import AuditEvent
 from audit.services import Touch, audit_record, audit_record_many
 from carechain.access import role_required
 
-from . import forms, letters, listfile, queries, services
+from . import answers, forms, generation, letters, listfile, queries, services
 from .access import CAMPAIGN_ROLES, get_campaign, get_invitee
 from .models import CampaignState, LetterStatus
 
@@ -85,7 +85,7 @@ def campaign_detail(request, pk: int):
             "counts": counts,
             "bars": queries.funnel_chart(counts),
             "drafts": drafts,
-            "progress": services.campaign_progress(campaign),
+            "progress": generation.campaign_progress(campaign),
             "upload": campaign.uploads.first(),
             "States": CampaignState,
         },
@@ -214,7 +214,7 @@ def campaign_letter(request, pk: int):
 def campaign_generate(request, pk: int):
     campaign = get_campaign(request.actor, pk)
     try:
-        services.campaign_generate_letters(actor=request.actor, campaign_id=campaign.pk)
+        generation.campaign_generate_letters(actor=request.actor, campaign_id=campaign.pk)
     except ValidationError as exc:
         _service_errors(request, exc)
     return redirect("campaign-detail", pk=campaign.pk)
@@ -226,7 +226,7 @@ def campaign_generate(request, pk: int):
 def campaign_progress(request, pk: int):
     """The progress bar's polling endpoint: counts only."""
     campaign = get_campaign(request.actor, pk)
-    return JsonResponse(services.campaign_progress(campaign))
+    return JsonResponse(generation.campaign_progress(campaign))
 
 
 @role_required(*CAMPAIGN_ROLES)
@@ -318,7 +318,7 @@ def invitee_phone_answer(request, pk: int):
     form = forms.PhoneAnswerForm(request.POST)
     if form.is_valid():
         try:
-            services.invitee_record_phone_answer(
+            answers.invitee_record_phone_answer(
                 actor=request.actor, invitee_id=invitee.pk, **form.cleaned_data
             )
         except ValidationError as exc:
@@ -346,7 +346,7 @@ def invitee_refer(request, pk: int):
                 messages.error(request, error)
         return redirect("invitee-detail", pk=invitee.pk)
     try:
-        referral = services.invitee_refer(
+        referral = answers.invitee_refer(
             actor=request.actor, invitee_id=invitee.pk, by=request.user, **form.cleaned_data
         )
     except ValidationError as exc:
@@ -361,7 +361,7 @@ def invitee_refer(request, pk: int):
 def invitee_letter_pdf(request, pk: int):
     actor = request.actor
     invitee = get_invitee(actor, pk)
-    pdf = services.invitee_letter_pdf(invitee)
+    pdf = generation.invitee_letter_pdf(invitee)
     audit_record(
         who=actor,
         action=AuditEvent.Action.PRINT,
@@ -407,7 +407,7 @@ def public_answer(request):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                services.invitee_answer_public(
+                answers.invitee_answer_public(
                     code=data["code"],
                     answer=data["answer"],
                     phone=data["phone"],

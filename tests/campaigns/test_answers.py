@@ -3,9 +3,10 @@ or by phone to the practice; a yes becomes a referral draft the practice confirm
 
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 
 from audit.models import AuditEvent
-from campaigns import services
+from campaigns import answers, services
 from campaigns.models import Answer, Invitee, OptOut
 from carechain.access import Actor
 from carechain.models import Patient
@@ -147,7 +148,7 @@ def test_the_practice_records_an_answer_by_phone(client, poh, chain):
     assert response.status_code == 302
     invitee.refresh_from_db()
     assert invitee.answer_channel == "phone" and invitee.is_draft_referral
-    referral = services.invitee_refer(
+    referral = answers.invitee_refer(
         actor=Actor.for_user(poh), invitee_id=invitee.pk, consent_data_exchange=True
     )
     assert referral.patient == patient and Patient.objects.count() == 1
@@ -155,13 +156,13 @@ def test_the_practice_records_an_answer_by_phone(client, poh, chain):
 
 def test_only_a_yes_can_be_referred(poh, invitee):
     with pytest.raises(services.CampaignRefused):
-        services.invitee_refer(
+        answers.invitee_refer(
             actor=Actor.for_user(poh), invitee_id=invitee.pk, consent_data_exchange=True
         )
 
 
 def test_another_practice_cannot_answer_or_refer_for_the_list(client, other_poh, invitee):
-    Invitee.objects.filter(pk=invitee.pk).update(answer="yes", answered_at=services.timezone.now())
+    Invitee.objects.filter(pk=invitee.pk).update(answer="yes", answered_at=timezone.now())
     client.force_login(other_poh)
     assert (
         client.post(

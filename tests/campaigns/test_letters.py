@@ -4,10 +4,12 @@ resumable after a failure without doubles; the practice's text can never run tem
 import io
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 from pypdf import PdfReader
 
 from audit.models import AuditEvent
-from campaigns import letters, services
+from campaigns import generation, letters, services
 from campaigns.models import CampaignState, LetterChunk
 from carechain.access import Actor
 from tests import factories
@@ -19,7 +21,7 @@ def _pages(pdf: bytes) -> list[str]:
 
 @pytest.fixture
 def small_chunks(monkeypatch):
-    monkeypatch.setattr(services, "CHUNK_SIZE", 2)
+    monkeypatch.setattr(generation, "CHUNK_SIZE", 2)
 
 
 @pytest.fixture
@@ -28,7 +30,7 @@ def generate(poh, django_capture_on_commit_callbacks):
 
     def press(campaign):
         with django_capture_on_commit_callbacks(execute=True):
-            services.campaign_generate_letters(actor=Actor.for_user(poh), campaign_id=campaign.pk)
+            generation.campaign_generate_letters(actor=Actor.for_user(poh), campaign_id=campaign.pk)
         campaign.refresh_from_db()
 
     return press
@@ -53,9 +55,9 @@ def test_letters_are_made_in_chunks_as_one_batch_and_per_person(generate, campai
     for page, invitee in zip(pages, invitees, strict=True):
         assert invitee.last_name in page
         assert invitee.display_code in page
-        assert "/reactie/" in page
+        assert "/reactie/" in page and "Uw persoonlijke code" in page
         assert campaign.practice.name in page
-    single = _pages(services.invitee_letter_pdf(invitees[2]))
+    single = _pages(generation.invitee_letter_pdf(invitees[2]))
     assert len(single) == 1 and "Claessens" in single[0] and "Bakker" not in single[0]
 
 
@@ -75,7 +77,7 @@ def test_a_failed_chunk_is_resumed_and_nobody_gets_two_letters(
     generate(campaign)  # the failure is the task's: the person's request goes on
     assert campaign.state == CampaignState.GENERATING
     assert sorted(campaign.chunks.values_list("status", flat=True)) == ["done", "failed"]
-    assert services.campaign_progress(campaign)["done"] == 2
+    assert generation.campaign_progress(campaign)["done"] == 2
 
     generate(campaign)  # pressed again: resume
     assert campaign.state == CampaignState.LETTERS_READY
@@ -91,8 +93,8 @@ def test_a_failed_chunk_is_resumed_and_nobody_gets_two_letters(
 def test_a_chunk_is_claimed_once(campaign):
     chunk = LetterChunk.objects.create(campaign=campaign, number=1)
     campaign.invitees.update(chunk=chunk)
-    assert services.chunk_render(chunk_id=chunk.pk) is True
-    assert services.chunk_render(chunk_id=chunk.pk) is False  # a second task finds it done
+    assert generation.chunk_render(chunk_id=chunk.pk) is True
+    assert generation.chunk_render(chunk_id=chunk.pk) is False  # a second task finds it done
     assert LetterChunk.objects.get(pk=chunk.pk).attempts == 1
 
 
@@ -104,11 +106,11 @@ def test_a_chunk_whose_worker_died_is_given_back_by_the_sweep(
     from campaigns.models import Campaign
 
     Campaign.objects.filter(pk=campaign.pk).update(state=CampaignState.GENERATING)
-    LetterChunk.objects.filter(pk=chunk.pk).update(claimed_at=services.timezone.now())
-    assert services.chunks_sweep() == 0  # still being made by someone
-    time_machine.move_to(services.timezone.now() + services.STALE_CLAIM * 2)
+    LetterChunk.objects.filter(pk=chunk.pk).update(claimed_at=timezone.now())
+    assert generation.chunks_sweep() == 0  # still being made by someone
+    time_machine.move_to(timezone.now() + generation.STALE_CLAIM * 2)
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.chunks_sweep() == 1
+        assert generation.chunks_sweep() == 1
     campaign.refresh_from_db()
     assert campaign.state == CampaignState.LETTERS_READY
     assert set(campaign.invitees.values_list("letter_status", flat=True)) == {"done"}
@@ -130,7 +132,7 @@ def test_unknown_placeholders_are_refused_and_the_text_is_fixed_once_letters_exi
     poh, campaign, generate
 ):
     actor = Actor.for_user(poh)
-    with pytest.raises(services.ValidationError, match="naaam"):
+    with pytest.raises(ValidationError, match="naaam"):
         services.campaign_update(
             actor=actor,
             campaign_id=campaign.pk,

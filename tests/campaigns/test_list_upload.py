@@ -1,9 +1,10 @@
 """The practice's list of smokers: every row checked, bad rows listed, nobody dropped silently."""
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from audit.models import AuditEvent
-from campaigns import services
+from campaigns import answers, services
 from campaigns.listfile import UnreadableFile
 from campaigns.models import Invitee, OptOut
 from carechain.access import Actor
@@ -55,9 +56,9 @@ def test_every_bad_row_is_listed_with_its_line_and_reason(poh, campaign):
     assert sorted(reasons) == [2, 3, 4, 5, 6, 7]
     assert "11-proef" in reasons[2]
     assert "1234 AB" in reasons[3]
-    assert "last name missing" in reasons[4]
-    assert "not understood" in reasons[5]
-    assert "BSN missing" in reasons[6] and "impossible" in reasons[6]
+    assert "achternaam ontbreekt" in reasons[4]
+    assert "niet begrepen" in reasons[5]
+    assert "BSN ontbreekt" in reasons[6] and "onmogelijk" in reasons[6]
     assert (result.rows, result.added, result.rejected) == (6, 0, 6)
     assert not campaign.invitees.exists()
 
@@ -123,7 +124,7 @@ def test_opt_out_is_honoured_in_later_campaigns_of_the_practice_only(
 ):
     upload(poh, campaign, [row(VALID[0])])
     invitee = campaign.invitees.get()
-    services.invitee_answer_public(code=invitee.response_code, answer="no")
+    answers.invitee_answer_public(code=invitee.response_code, answer="no")
     assert OptOut.objects.get().bsn_hash != VALID[0]  # a keyed hash, never the BSN
 
     later = factories.CampaignFactory(practice=chain.practice_a)
@@ -166,7 +167,7 @@ def test_registered_patients_can_be_selected_and_are_linked(chain, poh, campaign
         actor=Actor.for_user(poh), campaign_id=campaign.pk, patient_ids=[patient.pk]
     )
     assert campaign.invitees.get().patient == patient
-    with pytest.raises(Exception, match="own practice"):
+    with pytest.raises(ValidationError, match="eigen praktijk"):
         services.campaign_add_patients(
             actor=Actor.for_user(poh), campaign_id=campaign.pk, patient_ids=[other_practice.pk]
         )
