@@ -95,13 +95,13 @@ def funnel_chart(counts: dict) -> list[dict]:
     bars = []
     for index, key in enumerate(FUNNEL):
         value = counts.get(key) or 0
-        width = round(560 * value / top)
+        width = round(500 * value / top)
         bars.append(
             {
                 "key": key,
                 "value": value,
                 "width": max(width, 2),
-                "x": 150 + (560 - max(width, 2)) // 2,
+                "x": 215 + (500 - max(width, 2)) // 2,
                 "y": 10 + index * 44,
                 "share": round(100 * value / counts["sent"]) if counts.get("sent") else 0,
             }

@@ -14,7 +14,8 @@
         bar.max = data.total;
         bar.value = data.done;
         bar.textContent = data.percent + "%";
-        text.textContent = data.done + " / " + data.total;
+        text.textContent = box.dataset.text
+          .replace("__done__", data.done).replace("__total__", data.total);
         if (data.state !== "generating") { window.location.assign(box.dataset.doneUrl); return; }
         window.setTimeout(poll, 2000);
       })
