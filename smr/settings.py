@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "pathways",
     "billing",
     "reminders",
+    "campaigns",
     # After the django_otp plugins: accounts/admin.py takes their device admins away.
     "accounts",
     "axes",
@@ -143,7 +144,8 @@ DATABASES = {
         disable_server_side_cursors=env_bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", False),
     )
 }
-# The cache holds the API rate limits (carechain.api.throttling). Per process by default; with more
+# The cache holds the rate limits (the API's, carechain.api.throttling, and the campaigns' public
+# answer page). Per process by default; with more
 # than one gunicorn worker or machine set CACHE_URL=redis://host:6379/<db> so that every process
 # counts against the same limit (Django's own Redis cache backend).
 CACHE_URL = os.environ.get("CACHE_URL", "")
@@ -326,11 +328,26 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.issue_monthly_invoices",
         "schedule": crontab(day_of_month=1, hour=3, minute=0),
     },
+    "campaigns-letter-sweep": {
+        "task": "campaigns.tasks.sweep_letter_chunks",
+        "schedule": 300.0,
+    },
+    "campaigns-erase-expired": {
+        "task": "campaigns.tasks.erase_expired_invitees",
+        "schedule": crontab(hour=3, minute=30),
+    },
     "audit-verify-chain": {
         "task": "audit.tasks.verify_audit_chain",
         "schedule": crontab(hour=2, minute=30),
     },
 }
+
+# --- Letter campaigns (brievenactie) ---------------------------------------------------------
+# The address printed on the invitation letters: invitees type it, so it must be public and short.
+PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000")
+# Key of the opt-out hashes (a keyed hash of the BSN, nothing else is kept of who opted out). Set
+# it once in production and never change it: changing it forgets every opt-out.
+CAMPAIGN_OPT_OUT_KEY = os.environ.get("CAMPAIGN_OPT_OUT_KEY", SECRET_KEY)
 
 # Shown on the zorggroep invoices as the account to pay to (the provider's own bank account).
 INVOICE_IBAN = os.environ.get("INVOICE_IBAN", "NL00 BANK 0000 0000 00")

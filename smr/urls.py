@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.admin import VerifiedAdminSite
+from campaigns.urls import public_urlpatterns as campaign_answer_patterns
 from carechain import views as carechain_views
 from carechain.api.not_found import api_not_found
 from referrals.fhir import views as fhir_views
@@ -31,6 +32,9 @@ urlpatterns = [
     path("trajectories/", include("pathways.urls")),
     path("reminders/", include("reminders.urls")),
     path("billing/", include("billing.urls")),
+    path("campaigns/", include("campaigns.urls")),
+    # The public answer page of the letter campaigns: no login, a short address to type.
+    path("reactie/", include(campaign_answer_patterns)),
     path("audit/", include("audit.urls")),
     path("healthz", healthz, name="healthz"),
     path("api/", include((api_patterns, "api"))),

@@ -110,6 +110,8 @@ PRACTICE = frozenset({GP, POH_S, POH_GGZ})
 PROVIDER_CARE = frozenset({COACH, PLANNER})
 PATIENT_CARE = PRACTICE | PROVIDER_CARE
 PEOPLE = frozenset(p.name for p in PERSONAS if p.has_session)
+EVERYONE = frozenset(p.name for p in PERSONAS)
+CAMPAIGN_TEAM = frozenset({GP, POH_S})  # a practice's letter campaign: its GP and POH-S only
 NOBODY = frozenset()
 
 
@@ -237,6 +239,23 @@ RULES = [
     R("fhir_claims:claim-response", {CLAIMS_KEY}, post={}),
     R("fhir/^Claim/(?P<number>[^/]+)/$", {CLAIMS_KEY}, kwargs={"number": Ref("claim", "claim_number")}, path="/fhir/Claim/{number}/"),
     R("fhir/^ClaimResponse/$", {CLAIMS_KEY}, post={}, path="/fhir/ClaimResponse/"),
+    # -- letter campaigns (brievenactie): the practice's GP and POH-S; the answer page is public --
+    R("campaign-list", CAMPAIGN_TEAM),
+    R("campaign-create", CAMPAIGN_TEAM),
+    R("campaign-detail", CAMPAIGN_TEAM, kwargs={"pk": Ref("campaign")}),
+    R("campaign-upload", CAMPAIGN_TEAM, kwargs={"pk": Ref("campaign")}),
+    R("campaign-patients", CAMPAIGN_TEAM, kwargs={"pk": Ref("campaign")}),
+    R("campaign-letter", CAMPAIGN_TEAM, kwargs={"pk": Ref("campaign")}),
+    R("campaign-generate", CAMPAIGN_TEAM, kwargs={"pk": Ref("campaign")}, post={}),
+    R("campaign-progress", CAMPAIGN_TEAM, kwargs={"pk": Ref("campaign")}),
+    R("campaign-letters-pdf", CAMPAIGN_TEAM, kwargs={"pk": Ref("campaign")}),
+    R("invitee-list", CAMPAIGN_TEAM, kwargs={"pk": Ref("campaign")}),
+    R("invitee-detail", CAMPAIGN_TEAM, kwargs={"pk": Ref("invitee")}),
+    R("invitee-phone-answer", CAMPAIGN_TEAM, kwargs={"pk": Ref("invitee")}, post={}),
+    R("invitee-refer", CAMPAIGN_TEAM, kwargs={"pk": Ref("invitee")}, post={}),
+    R("invitee-letter-pdf", CAMPAIGN_TEAM, kwargs={"pk": Ref("invitee")}),
+    R("campaign-answer", EVERYONE, note="the invitee's answer page: no login, rate-limited"),
+    R("campaign-answer-thanks", EVERYONE, kwargs={"answer": "yes"}),
     # -- the privacy officer's audit pages ------------------------------------------------------------
     R("audit-log", {PRIVACY}),
     R("audit-export", {PRIVACY}),

@@ -295,7 +295,10 @@ def build_world() -> World:
         end_date=today,
         amount=Decimal("268.00"),
     )
+    campaign, invitee = _campaign(chain)
     world.objects.update(
+        campaign=campaign,
+        invitee=invitee,
         chain=chain,
         patient=patient,
         referral=trajectory.referral,
@@ -314,6 +317,43 @@ def build_world() -> World:
     )
     world.clients = clients(world, (*PERSONAS, *OUTSIDERS, COLLEAGUE_COACH))
     return world
+
+
+def _campaign(chain):
+    """A letter campaign of practice A with its letters made (a one-page stand-in PDF) and one
+    person who answered yes, waiting for the practice to confirm the referral."""
+    import io
+
+    from pypdf import PdfWriter
+
+    from campaigns.models import Campaign, LetterChunk
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    campaign = factories.CampaignFactory(practice=chain.practice_a, name="Matrixactie")
+    chunk = LetterChunk.objects.create(campaign=campaign, number=1, status="done")
+    chunk.pdf.save(f"matrix-chunk-{chunk.pk}.pdf", ContentFile(buffer.getvalue()), save=True)
+    campaign.batch_pdf.save(
+        f"matrix-campaign-{campaign.pk}.pdf", ContentFile(buffer.getvalue()), save=False
+    )
+    Campaign.objects.filter(pk=campaign.pk).update(
+        state="letters_ready", letters_ready_at=timezone.now(), batch_pdf=campaign.batch_pdf.name
+    )
+    invitee = factories.InviteeFactory(
+        campaign=campaign,
+        last_name="Matrixgenodigde",
+        chunk=chunk,
+        letter_status="done",
+        letter_first_page=0,
+        letter_pages=1,
+        answer="yes",
+        answer_channel="web",
+        answered_at=timezone.now(),
+        consent_data_exchange=True,
+    )
+    return campaign, invitee
 
 
 @contextmanager

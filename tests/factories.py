@@ -5,6 +5,7 @@ import datetime
 import factory
 from factory.django import DjangoModelFactory
 
+from campaigns.models import new_response_code
 from carechain import models
 from carechain.demo import make_bsn
 
@@ -213,3 +214,41 @@ def trajectory_in(state: str, *, coach, quit_date=None, intake_date=None, **kwar
     trajectory.refresh_from_db()
     assert trajectory.state == state, trajectory.state
     return trajectory
+
+
+def _invitee_bsns(n):
+    """Other BSNs than the patients' (a list of people who are mostly not registered here)."""
+    import random
+
+    if not hasattr(_invitee_bsns, "sequence"):
+        _invitee_bsns.sequence = _BsnSequence()
+        _invitee_bsns.sequence.rng = random.Random(4242)
+    return _invitee_bsns.sequence(n)
+
+
+class CampaignFactory(DjangoModelFactory):
+    """A letter campaign of a practice, its list still being prepared."""
+
+    class Meta:
+        model = "campaigns.Campaign"
+
+    practice = factory.SubFactory(PracticeFactory)
+    name = factory.Sequence(lambda n: f"Brievenactie {n}")
+
+
+class InviteeFactory(DjangoModelFactory):
+    """A person on a campaign's list, as a row of an uploaded HIS export."""
+
+    class Meta:
+        model = "campaigns.Invitee"
+
+    campaign = factory.SubFactory(CampaignFactory)
+    bsn = factory.Sequence(_invitee_bsns)
+    initials = "A."
+    first_name = "Anna"
+    last_name = factory.Sequence(lambda n: f"Uitgenodigd{n}")
+    birth_date = datetime.date(1968, 4, 12)
+    address = "Kerkstraat 1"
+    postal_code = "4701 AB"
+    city = "Roosendaal"
+    response_code = factory.LazyFunction(new_response_code)

@@ -21,7 +21,7 @@ from tests.access_world import ask, endpoints, rule_id, rules_for, skip_reason, 
 MARK = "<zz>"
 PAYLOAD = f"{MARK}'\"&"  # 7 characters: fits the shortest free-text columns (postal code)
 LONG_PAYLOAD = f"{PAYLOAD} <script>alert(1)</script> '; DROP TABLE carechain_patient; --"
-APPS = ("carechain", "referrals", "pathways", "billing", "reminders")
+APPS = ("carechain", "referrals", "pathways", "billing", "reminders", "campaigns")
 # Identifiers and log-in names: what they may contain is checked where they are entered.
 NOT_FREE_TEXT = {"username", "password", "bsn", "agb", "uzovi", "prefix", "hashed_key", "iban"}
 
