@@ -6,11 +6,18 @@ task that runs twice, a retry, or two workers never send a letter twice:
 
     pending --render--> rendered --claim--> sending --sent--> sent
                                       \\--error--> failed --retry--> sending ...
+                                      \\--killed, swept--> interrupted --planner's retry--> failed
 
 A worker killed while *sending* leaves the row in ``sending``; the sweeper turns such rows into
-``failed`` with a clear error after a grace period, so the planner sees them and decides (the SMTP
-server may or may not have accepted the message). A worker killed before sending leaves
-``pending``/``rendered`` rows that the sweeper queues again.
+``interrupted`` with a clear error after a grace period, so the planner sees them and decides (the
+SMTP server may or may not have accepted the message). Nothing automatic claims an interrupted
+letter: not the task's retries, not the sweeper, not a copy of the task the broker redelivers
+later (Redis hands an unacknowledged task out again after its visibility timeout). A worker killed
+before sending leaves ``pending``/``rendered`` rows that the sweeper queues again.
+
+So every letter is sent at most once by the machinery and none is silently lost; the one case no
+design can decide (killed between handing the mail to the server and recording it) goes to a
+person.
 """
 
 from __future__ import annotations
@@ -209,9 +216,16 @@ def letter_deliver(letter_id: int) -> bool:
     return letter_send(letter_id)
 
 
+WAITING_FOR_PLANNER = (Status.FAILED, Status.INTERRUPTED)
+
+
 def letter_retry(*, letter_id: int) -> FeedbackLetter:
-    """The planner's retry of a failed letter (the row stays the same letter)."""
-    letter = FeedbackLetter.objects.get(pk=letter_id, status=Status.FAILED)
+    """The planner's retry of a failed or interrupted letter (the row stays the same letter, with
+    the same Message-ID, so a practice that got it twice can tell)."""
+    letter = FeedbackLetter.objects.get(pk=letter_id, status__in=WAITING_FOR_PLANNER)
+    FeedbackLetter.objects.filter(pk=letter_id, status=Status.INTERRUPTED).update(
+        status=Status.FAILED
+    )
     transaction.on_commit(lambda: _enqueue(letter.pk))
     return letter
 
@@ -222,7 +236,7 @@ def letters_sweep(*, now: datetime.datetime | None = None) -> dict:
     stuck = FeedbackLetter.objects.filter(
         status=Status.SENDING, sending_since__lt=now - SENDING_GRACE
     ).update(
-        status=Status.FAILED,
+        status=Status.INTERRUPTED,
         last_error="Delivery was interrupted; it is unknown whether the mail server accepted it. "
         "Check with the practice, then retry if needed.",
     )

@@ -332,7 +332,7 @@ def failed_letters(request):
         letter = FeedbackLetter.objects.filter(
             pk=request.POST.get("letter"),
             referral__provider_id__in=provider_ids,
-            status=FeedbackLetter.Status.FAILED,
+            status__in=letters.WAITING_FOR_PLANNER,
         ).first()
         if letter is None:
             messages.error(request, _("This letter is no longer waiting for a retry."))
@@ -342,7 +342,7 @@ def failed_letters(request):
         return redirect("letters-failed")
     rows = list(
         FeedbackLetter.objects.filter(
-            referral__provider_id__in=provider_ids, status=FeedbackLetter.Status.FAILED
+            referral__provider_id__in=provider_ids, status__in=letters.WAITING_FOR_PLANNER
         )
         .select_related("referral__patient", "referral__practice")
         .order_by("created_at")[:300]

@@ -208,8 +208,47 @@ def test_a_worker_killed_while_sending_is_flagged_not_resent(coach, patient):
     FeedbackLetter.objects.filter(pk=letter.pk).update(status="sending", sending_since=started)
     letters.letters_sweep(now=started + datetime.timedelta(minutes=20))
     letter.refresh_from_db()
-    assert letter.status == "failed" and "interrupted" in letter.last_error
+    assert letter.status == "interrupted" and "interrupted" in letter.last_error
     assert len(mail.outbox) == 0
+
+
+def interrupted_letter(patient) -> FeedbackLetter:
+    """A letter whose worker was killed after claiming the send, found by the sweeper."""
+    referral = factories.ReferralFactory(patient=patient)
+    letter = letters.letter_queue(referral=referral, kind="accepted", moment={})
+    letters.letter_render(letter.pk)
+    FeedbackLetter.objects.filter(pk=letter.pk).update(
+        status="sending", sending_since=letter.created_at
+    )
+    letters.letters_sweep(now=letter.created_at + datetime.timedelta(minutes=20))
+    return letter
+
+
+def test_an_interrupted_letter_is_not_resent_by_a_task_the_broker_redelivers(coach, patient):
+    """Redis hands an unacknowledged task to a worker again after its visibility timeout (an
+    hour), long after the sweeper flagged the delivery (15 minutes): that copy must not send a
+    letter the mail server may already have, nor may the next sweeps."""
+    letter = interrupted_letter(patient)
+    assert deliver_letter.apply(args=[letter.pk]).get() is False
+    letters.letters_sweep(now=letter.created_at + datetime.timedelta(hours=2))
+    letter.refresh_from_db()
+    assert letter.status == "interrupted"
+    assert len(mail.outbox) == 0
+
+
+def test_the_planner_sees_an_interrupted_letter_and_retries_it(
+    client, planner, coach, patient, django_capture_on_commit_callbacks
+):
+    letter = interrupted_letter(patient)
+    client.force_login(planner)
+    page = client.get(reverse("letters-failed")).content.decode()
+    assert "interrupted" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("letters-failed"), {"letter": letter.pk})
+    assert response.status_code == 302
+    letter.refresh_from_db()
+    assert letter.status == "sent" and letter.attempts == 1
+    assert len(mail.outbox) == 1
 
 
 @pytest.fixture
