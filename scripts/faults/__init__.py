@@ -123,9 +123,11 @@ def letters_outcome(letter_ids: list[int], *, mail_dir: Path, media_root: Path) 
     from tests.letters.mail_backends import sent_message_ids
 
     rows = list(FeedbackLetter.objects.filter(pk__in=letter_ids))
+    known = {letter.message_id for letter in FeedbackLetter.objects.only("pk", "key")}
     mails = Counter(sent_message_ids(mail_dir))
     files = {str(path.relative_to(media_root)) for path in (media_root / "letters").rglob("*.pdf")}
     referenced = {row.pdf.name for row in rows if row.pdf}
+    referenced_by_any = set(FeedbackLetter.objects.exclude(pdf="").values_list("pdf", flat=True))
     by_status = Counter(row.status for row in rows)
     interrupted = [row for row in rows if row.status == FeedbackLetter.Status.INTERRUPTED]
     lost = [
@@ -138,13 +140,13 @@ def letters_outcome(letter_ids: list[int], *, mail_dir: Path, media_root: Path) 
         "lost": len(lost) + (len(letter_ids) - len(rows)),
         "doubled": sum(1 for row in rows if mails[row.message_id] > 1),
         "mails_sent": sum(mails[row.message_id] for row in rows),
-        "mails_unknown": sum(mails.values()) - sum(mails[row.message_id] for row in rows),
+        "mails_unknown": sum(n for message_id, n in mails.items() if message_id not in known),
         "sent_without_mail": sum(
             1 for row in rows if row.status == "sent" and mails[row.message_id] != 1
         ),
         "pdfs_stored": len(referenced & files),
         "pdfs_missing": len(referenced - files),
-        "pdfs_orphaned": len(files - referenced),
+        "pdfs_orphaned": len(files - referenced_by_any),
         "interrupted_handed_over": sum(1 for row in interrupted if mails[row.message_id] == 1),
         "interrupted_not_handed_over": sum(1 for row in interrupted if mails[row.message_id] == 0),
         "statuses": dict(by_status),

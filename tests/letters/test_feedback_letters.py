@@ -188,6 +188,22 @@ def test_a_task_that_runs_twice_sends_once(coach, patient):
     assert len(mail.outbox) == 1
 
 
+def test_delivering_a_letter_takes_four_queries(coach, patient, django_assert_num_queries):
+    """A worker's time per letter is the PDF; the database part stays four statements: load,
+    mark rendered, claim the send (counting the attempt), mark sent."""
+    referral = factories.ReferralFactory(patient=patient)
+    letter = letters.letter_queue(referral=referral, kind="accepted", moment={})
+    with django_assert_num_queries(4):
+        assert letters.letter_deliver(letter.pk) is True
+    letter.refresh_from_db()
+    assert (letter.status, letter.attempts, len(mail.outbox)) == ("sent", 1, 1)
+
+
+def test_delivering_a_letter_that_does_not_exist_sends_nothing(db):
+    assert letters.letter_deliver(987654) is False
+    assert len(mail.outbox) == 0
+
+
 def test_a_worker_killed_between_render_and_send_loses_nothing(coach, patient):
     referral = factories.ReferralFactory(patient=patient)
     letter = letters.letter_queue(referral=referral, kind="accepted", moment={})
