@@ -93,7 +93,7 @@ def run(bounded: bool) -> dict:
     from harness import throwaway_database
     from processes import letter_world, private_redis, wait_until
 
-    zorggroepen, lines_each, kills = (30, 10, 3) if bounded else (100, 20, 8)
+    zorggroepen, lines_each, kills = (20, 5, 2) if bounded else (100, 20, 8)
     rng = random.Random(7)
     with throwaway_database(), private_redis() as redis, letter_world(redis) as world:
         workers = world[0]

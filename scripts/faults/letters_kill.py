@@ -22,7 +22,7 @@ def run(bounded: bool) -> dict:
     from harness import throwaway_database
     from processes import letter_world, private_redis, wait_until
 
-    count, kills = (40, 6) if bounded else (200, 20)
+    count, kills = (30, 4) if bounded else (200, 20)
     rng = random.Random(11)
     with throwaway_database(), private_redis() as redis, letter_world(redis) as world:
         workers, media, mails = world

@@ -16,7 +16,7 @@ def run(bounded: bool) -> dict:
     from harness import throwaway_database
     from processes import letter_world, private_redis, wait_until
 
-    count, restarts = (30, 2) if bounded else (200, 5)
+    count, restarts = (20, 2) if bounded else (200, 5)
     with throwaway_database(), private_redis() as redis, letter_world(redis) as world:
         workers, media, mails = world
         faults.setup_django()
