@@ -32,7 +32,9 @@ MARK = "FAULT-RESULT "
 
 def _run_one(name: str, bounded: bool) -> int:
     """In the child process: run one scenario, print its result as one marked JSON line."""
-    sys.path.insert(0, str(ROOT))
+    for path in (ROOT / "benchmarks", ROOT / "scripts", ROOT):  # harness, faults, the project
+        if str(path) not in sys.path:
+            sys.path.insert(0, str(path))
     module = importlib.import_module(f"scripts.faults.{name}")
     result = module.run(bounded=bounded)
     print(MARK + json.dumps(result, default=str), flush=True)

@@ -24,6 +24,7 @@ What the letter outbox guarantees, and so what is counted (``referrals/letters.p
 from __future__ import annotations
 
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -45,6 +46,14 @@ LETTER_MOMENT = {
 }
 
 
+_STARTED = time.monotonic()
+
+
+def log(message: str) -> None:
+    """A progress line (the runner shows it indented), with the seconds since the start."""
+    print(f"{time.monotonic() - _STARTED:6.1f} s  {message}", flush=True)
+
+
 def setup_django() -> None:
     """Django on the throwaway database, migrated, as a production process (no test shortcuts:
     ``processes.app_environment`` must have run first)."""
@@ -53,6 +62,7 @@ def setup_django() -> None:
 
     django.setup()
     call_command("migrate", verbosity=0)
+    log("throwaway database migrated")
 
 
 def make_referrals(count: int) -> list[int]:

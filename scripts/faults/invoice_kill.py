@@ -103,6 +103,7 @@ def run(bounded: bool) -> dict:
         from billing.tasks import issue_monthly_invoices
 
         _world(zorggroepen, lines_each)
+        faults.log(f"{zorggroepen} zorggroepen with {lines_each} lines each")
         year, month = previous_month()
         injected = 0
         for _ in range(kills):
@@ -120,6 +121,7 @@ def run(bounded: bool) -> dict:
             time.sleep(rng.uniform(0.0, 0.2))
             workers.kill(name)
             injected += 1
+            faults.log(f"kill {injected}: {Invoice.objects.count()} invoices")
         killed_at = Invoice.objects.count()
         name = workers.start()
         issue_monthly_invoices.delay(year, month)  # the rerun

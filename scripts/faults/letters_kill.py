@@ -31,6 +31,7 @@ def run(bounded: bool) -> dict:
         from referrals.tasks import deliver_letter
 
         letter_ids = faults.queue_letters(faults.make_referrals(count))
+        faults.log(f"{count} letters queued")
         sent = FeedbackLetter.objects.filter(status=FeedbackLetter.Status.SENT)
         injected = 0
         name = workers.start()
@@ -44,6 +45,7 @@ def run(bounded: bool) -> dict:
             time.sleep(rng.uniform(0.0, 0.4))  # mid-letter: one letter takes about 0.3 s
             workers.kill(name)
             injected += 1
+            faults.log(f"kill {injected}: {sent.count()} sent")
             faults.sweep()
             name = workers.start()
 
@@ -56,6 +58,7 @@ def run(bounded: bool) -> dict:
 
         wait_until(drained, timeout=600, interval=0.5, what="every letter delivered")
         workers.stop(name)
+        faults.log("every letter sent or interrupted")
         swept = faults.sweep(after_grace=True)  # deliveries left 'sending' by a kill
         for letter_id in letter_ids:  # the broker delivers every task once more
             deliver_letter.delay(letter_id)

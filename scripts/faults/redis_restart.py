@@ -23,6 +23,7 @@ def run(bounded: bool) -> dict:
         from referrals.models import FeedbackLetter
 
         letter_ids = faults.queue_letters(faults.make_referrals(count))
+        faults.log(f"{count} letters queued")
         sent = FeedbackLetter.objects.filter(status=FeedbackLetter.Status.SENT)
         lost_with_queue = []
         name = workers.start()
@@ -33,6 +34,7 @@ def run(bounded: bool) -> dict:
             before = redis.waiting()
             redis.restart(down_seconds=1.0)
             lost_with_queue.append(before)
+            faults.log(f"Redis restarted: {sent.count()} sent, {before} queued tasks lost")
             faults.sweep()  # beat's next sweep, once Redis is back
 
         def drained() -> bool:
@@ -44,6 +46,7 @@ def run(bounded: bool) -> dict:
 
         wait_until(drained, timeout=600, interval=0.5, what="every letter delivered")
         workers.stop(name)
+        faults.log("every letter sent or interrupted")
         swept = faults.sweep(after_grace=True)
         outcome = faults.letters_outcome(letter_ids, mail_dir=mails, media_root=media)
         crashed_workers = workers.started - 1
