@@ -22,7 +22,6 @@ medians. Run on PostgreSQL: without DATABASE_URL the worker would share a SQLite
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
 import statistics
 import time
@@ -137,5 +136,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    started = datetime.datetime.now()
     main()

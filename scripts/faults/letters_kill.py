@@ -41,6 +41,8 @@ def run(bounded: bool) -> dict:
                 wait_until(lambda n=before: sent.count() > n, timeout=120, what="a letter sent")
             except TimeoutError:
                 faults.sweep()  # the queue ran dry with letters left: the sweeper's turn
+                if name not in workers.alive():
+                    name = workers.start()
                 continue
             time.sleep(rng.uniform(0.0, 0.4))  # mid-letter: one letter takes about 0.3 s
             workers.kill(name)

@@ -16,7 +16,7 @@ from referrals import services as referral_services
 from referrals.models import FeedbackLetter
 from referrals.tasks import deliver_letter
 from tests import factories
-from tests.letters.mail_backends import FlakyBackend
+from tests.letters.mail_backends import FlakyBackend, sent_message_ids
 
 TODAY = datetime.date.today()
 
@@ -332,3 +332,19 @@ def test_markup_and_sql_in_free_text_are_printed_literally_in_the_pdf(
     text = pdf_text(only_letter("declined"))
     assert "<b>vet</b>" in text
     assert "DROP TABLE referrals_referral" in text
+
+
+def test_the_fault_scripts_mail_backend_writes_each_letter_as_one_countable_file(
+    settings, tmp_path, coach, patient
+):
+    """scripts/fault_injection.py counts sent letters by these files; two letters, two files."""
+    settings.EMAIL_BACKEND = "tests.letters.mail_backends.OneFilePerMessageBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path / "mail")
+    sent = []
+    for kind in ("accepted", "declined"):
+        referral = factories.ReferralFactory(patient=patient)
+        letter = letters.letter_queue(referral=referral, kind=kind, moment={})
+        assert letters.letter_deliver(letter.pk) is True
+        sent.append(letter.message_id)
+    assert sorted(sent_message_ids(tmp_path / "mail")) == sorted(sent)
+    assert not list((tmp_path / "mail").glob(".*.partial"))
