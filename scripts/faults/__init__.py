@@ -119,11 +119,14 @@ def sweep(*, after_grace: bool = False) -> dict:
 
 
 def open_letters() -> int:
-    """Letters the machinery still has to finish (not sent, not handed to the planner)."""
+    """Letters a worker or the sweeper's re-queueing still has to deliver. Not counted: sent
+    ones, and ``sending`` ones (a live worker finishes its one before a warm shutdown; a killed
+    worker's is the grace sweep's, run once no worker is left)."""
     from referrals.models import FeedbackLetter
 
-    return FeedbackLetter.objects.exclude(
-        status__in=[FeedbackLetter.Status.SENT, FeedbackLetter.Status.INTERRUPTED]
+    Status = FeedbackLetter.Status
+    return FeedbackLetter.objects.filter(
+        status__in=[Status.PENDING, Status.RENDERED, Status.FAILED]
     ).count()
 
 
@@ -160,6 +163,9 @@ def letters_outcome(letter_ids: list[int], *, mail_dir: Path, media_root: Path) 
         "interrupted_handed_over": sum(1 for row in interrupted if mails[row.message_id] == 1),
         "interrupted_not_handed_over": sum(1 for row in interrupted if mails[row.message_id] == 0),
         "statuses": dict(by_status),
+        "guarantee": "never sent twice automatically, never silently lost; a delivery killed "
+        "after its claim is flagged 'interrupted' for the planner (counted apart above, as "
+        "handed over or not; neither lost nor doubled)",
     }
 
 

@@ -5,13 +5,15 @@ A real ``celery -A smr worker`` (prefork, one slot) drains the queue on a privat
 throwaway PostgreSQL database. Each fault waits until the worker is busy with a letter (one more
 letter sent since it started, then a random moment within the time one letter takes), kills the
 worker and its pool child with SIGKILL (nobody is left to requeue or acknowledge), and starts a
-new one. The killed worker's task stays unacknowledged in Redis until the visibility timeout (an
+new one. Every other fault instead waits for the moment a letter is claimed for sending and kills
+then, to hit the window between the claim and "sent" that a random moment rarely finds. The killed worker's task stays unacknowledged in Redis until the visibility timeout (an
 hour), so the sweeper, as beat runs it, queues the letters again. At the end every task is
 delivered once more, as an at-least-once broker may do, and nothing more may be sent.
 """
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 
@@ -33,6 +35,7 @@ def run(bounded: bool) -> dict:
         letter_ids = faults.queue_letters(faults.make_referrals(count))
         faults.log(f"{count} letters queued")
         sent = FeedbackLetter.objects.filter(status=FeedbackLetter.Status.SENT)
+        sending = FeedbackLetter.objects.filter(status=FeedbackLetter.Status.SENDING)
         injected = 0
         name = workers.start()
         while injected < kills and faults.open_letters():
@@ -44,10 +47,16 @@ def run(bounded: bool) -> dict:
                 if name not in workers.alive():
                     name = workers.start()
                 continue
-            time.sleep(rng.uniform(0.0, 0.4))  # mid-letter: one letter takes about 0.3 s
+            if injected % 2:  # at the send: the moment the row is claimed for sending
+                moment = "at the send"
+                with contextlib.suppress(TimeoutError):
+                    wait_until(sending.exists, timeout=10, interval=0.002, what="a send")
+            else:  # anywhere in a letter; rendering is most of its 0.3 s or more
+                moment = "mid-letter"
+                time.sleep(rng.uniform(0.0, 0.4))
             workers.kill(name)
             injected += 1
-            faults.log(f"kill {injected}: {sent.count()} sent")
+            faults.log(f"kill {injected} ({moment}): {sent.count()} sent")
             faults.sweep()
             name = workers.start()
 
