@@ -265,6 +265,22 @@ def test_the_planner_sees_an_interrupted_letter_and_retries_it(
     letter.refresh_from_db()
     assert letter.status == "sent" and letter.attempts == 1
     assert len(mail.outbox) == 1
+    retried = AuditEvent.objects.filter(action="change", patient_id=patient.pk).get()
+    assert retried.user_id == planner.pk and "interrupted" in retried.detail
+
+
+def test_a_planner_of_another_provider_cannot_retry_the_letter(
+    client, chain, coach, patient, django_capture_on_commit_callbacks
+):
+    letter = interrupted_letter(patient)
+    client.force_login(factories.member("planner", chain.other_provider))
+    assert "Onderbroken" not in client.get(reverse("letters-failed")).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("letters-failed"), {"letter": letter.pk})
+        assert client.post(reverse("letters-failed"), {"letter": "x1"}).status_code == 302
+    letter.refresh_from_db()
+    assert letter.status == "interrupted"
+    assert len(mail.outbox) == 0
 
 
 @pytest.fixture
