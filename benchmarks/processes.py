@@ -100,8 +100,15 @@ class RedisServer:
         return redis.Redis(port=self.port).llen(queue)
 
 
+def _exit_on_sigterm(signum, frame):
+    raise SystemExit(128 + signum)
+
+
 @contextlib.contextmanager
 def private_redis() -> Iterator[RedisServer]:
+    # A SIGTERM (CI's timeout, `timeout`, a cancelled job) unwinds the ``with`` blocks, so the
+    # workers, this Redis and the throwaway database are removed as after any other failure.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     server = RedisServer()
     server.start()
     try:
