@@ -6,11 +6,18 @@ task that runs twice, a retry, or two workers never send a letter twice:
 
     pending --render--> rendered --claim--> sending --sent--> sent
                                       \\--error--> failed --retry--> sending ...
+                                      \\--killed, swept--> interrupted --planner's retry--> failed
 
 A worker killed while *sending* leaves the row in ``sending``; the sweeper turns such rows into
-``failed`` with a clear error after a grace period, so the planner sees them and decides (the SMTP
-server may or may not have accepted the message). A worker killed before sending leaves
-``pending``/``rendered`` rows that the sweeper queues again.
+``interrupted`` with a clear error after a grace period, so the planner sees them and decides (the
+SMTP server may or may not have accepted the message). Nothing automatic claims an interrupted
+letter: not the task's retries, not the sweeper, not a copy of the task the broker redelivers
+later (Redis hands an unacknowledged task out again after its visibility timeout). A worker killed
+before sending leaves ``pending``/``rendered`` rows that the sweeper queues again.
+
+So every letter is sent at most once by the machinery and none is silently lost; the one case no
+design can decide (killed between handing the mail to the server and recording it) goes to a
+person.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -143,33 +150,38 @@ def letter_filename(letter: FeedbackLetter) -> str:
 
 
 # -- delivery ------------------------------------------------------------------------------------
-def letter_render(letter_id: int) -> bool:
-    """Render and store the PDF once; True when the letter is (now) rendered."""
-    letter = FeedbackLetter.objects.get(pk=letter_id)
-    if letter.status != Status.PENDING:
-        return bool(letter.pdf)
+def letter_render(letter_id: int) -> FeedbackLetter | None:
+    """Render and store the PDF once; returns the letter as stored (None when there is none)."""
+    letter = FeedbackLetter.objects.filter(pk=letter_id).first()
+    if letter is None or letter.status != Status.PENDING:
+        return letter
     pdf = render_letter_pdf(letter)
     letter.pdf.save(letter_filename(letter), ContentFile(pdf), save=False)
+    rendered_at = timezone.now()
     claimed = FeedbackLetter.objects.filter(pk=letter_id, status=Status.PENDING).update(
-        status=Status.RENDERED, pdf=letter.pdf.name, rendered_at=timezone.now()
+        status=Status.RENDERED, pdf=letter.pdf.name, rendered_at=rendered_at
     )
     if not claimed:  # someone else rendered it meanwhile; keep theirs
         letter.pdf.storage.delete(letter.pdf.name)
-    return True
+        return FeedbackLetter.objects.get(pk=letter_id)
+    letter.status, letter.rendered_at = Status.RENDERED, rendered_at
+    return letter
 
 
-def letter_send(letter_id: int) -> bool:
+def letter_send(letter_id: int, *, letter: FeedbackLetter | None = None) -> bool:
     """Send the rendered letter if nobody else is or was; True when this call sent it.
 
+    ``letter`` is the row as the caller just loaded it, to spare a query: only what never changes
+    once the PDF is stored (facts, recipient, key, PDF) is read from it.
     Raises on a mail failure (the task retries): the row is then 'failed' with the error.
     """
     claimed = FeedbackLetter.objects.filter(
         pk=letter_id, status__in=[Status.RENDERED, Status.FAILED]
-    ).update(status=Status.SENDING, sending_since=timezone.now())
+    ).update(status=Status.SENDING, sending_since=timezone.now(), attempts=F("attempts") + 1)
     if not claimed:
         return False
-    letter = FeedbackLetter.objects.select_related("referral").get(pk=letter_id)
-    FeedbackLetter.objects.filter(pk=letter_id).update(attempts=letter.attempts + 1)
+    if letter is None or not letter.pdf:
+        letter = FeedbackLetter.objects.get(pk=letter_id)
     try:
         _mail(letter)
     except Exception as exc:
@@ -202,16 +214,24 @@ def _mail(letter: FeedbackLetter) -> None:
 
 
 def letter_deliver(letter_id: int) -> bool:
-    """Render if needed, then send; safe to call any number of times."""
-    if not FeedbackLetter.objects.filter(pk=letter_id).exists():
+    """Render if needed, then send; safe to call any number of times. Four queries for a new
+    letter: load, mark rendered, claim the send, mark sent."""
+    letter = letter_render(letter_id)
+    if letter is None:
         return False
-    letter_render(letter_id)
-    return letter_send(letter_id)
+    return letter_send(letter_id, letter=letter)
+
+
+WAITING_FOR_PLANNER = (Status.FAILED, Status.INTERRUPTED)
 
 
 def letter_retry(*, letter_id: int) -> FeedbackLetter:
-    """The planner's retry of a failed letter (the row stays the same letter)."""
-    letter = FeedbackLetter.objects.get(pk=letter_id, status=Status.FAILED)
+    """The planner's retry of a failed or interrupted letter (the row stays the same letter, with
+    the same Message-ID, so a practice that got it twice can tell)."""
+    letter = FeedbackLetter.objects.get(pk=letter_id, status__in=WAITING_FOR_PLANNER)
+    FeedbackLetter.objects.filter(pk=letter_id, status=Status.INTERRUPTED).update(
+        status=Status.FAILED
+    )
     transaction.on_commit(lambda: _enqueue(letter.pk))
     return letter
 
@@ -222,7 +242,7 @@ def letters_sweep(*, now: datetime.datetime | None = None) -> dict:
     stuck = FeedbackLetter.objects.filter(
         status=Status.SENDING, sending_since__lt=now - SENDING_GRACE
     ).update(
-        status=Status.FAILED,
+        status=Status.INTERRUPTED,
         last_error="Delivery was interrupted; it is unknown whether the mail server accepted it. "
         "Check with the practice, then retry if needed.",
     )

@@ -385,6 +385,9 @@ class FeedbackLetter(models.Model):
         SENDING = "sending", _("sending")
         SENT = "sent", _("sent")
         FAILED = "failed", _("failed")
+        # Killed after claiming the send: the mail server may or may not have the message. Only
+        # a person (the planner's retry) sends it again; no task or sweep ever claims it.
+        INTERRUPTED = "interrupted", _("interrupted")
 
     referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="letters")
     kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
@@ -399,7 +402,7 @@ class FeedbackLetter(models.Model):
     recipient = models.EmailField(_("recipient"))
     status = models.CharField(
         _("delivery status"),
-        max_length=10,
+        max_length=12,
         choices=Status.choices,
         default=Status.PENDING,
         db_index=True,

@@ -329,20 +329,32 @@ def failed_letters(request):
     actor = request.actor
     provider_ids = actor.org_ids(Role.PLANNER, Role.COACH)
     if request.method == "POST":
-        letter = FeedbackLetter.objects.filter(
-            pk=request.POST.get("letter"),
-            referral__provider_id__in=provider_ids,
-            status=FeedbackLetter.Status.FAILED,
-        ).first()
+        letter_id = request.POST.get("letter", "")
+        letter = (
+            FeedbackLetter.objects.filter(
+                pk=int(letter_id) if letter_id.isdigit() else None,
+                referral__provider_id__in=provider_ids,
+                status__in=letters.WAITING_FOR_PLANNER,
+            )
+            .select_related("referral")
+            .first()
+        )
         if letter is None:
             messages.error(request, _("This letter is no longer waiting for a retry."))
         else:
             letters.letter_retry(letter_id=letter.pk)
+            audit_record(
+                who=actor,
+                action=AuditEvent.Action.CHANGE,
+                patient_id=letter.referral.patient_id,
+                obj=letter,
+                detail=f"feedback letter {letter.kind} sent again ({letter.status})",
+            )
             messages.success(request, _("The letter is being sent again."))
         return redirect("letters-failed")
     rows = list(
         FeedbackLetter.objects.filter(
-            referral__provider_id__in=provider_ids, status=FeedbackLetter.Status.FAILED
+            referral__provider_id__in=provider_ids, status__in=letters.WAITING_FOR_PLANNER
         )
         .select_related("referral__patient", "referral__practice")
         .order_by("created_at")[:300]

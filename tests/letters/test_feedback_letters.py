@@ -16,7 +16,7 @@ from referrals import services as referral_services
 from referrals.models import FeedbackLetter
 from referrals.tasks import deliver_letter
 from tests import factories
-from tests.letters.mail_backends import FlakyBackend
+from tests.letters.mail_backends import FlakyBackend, sent_message_ids
 
 TODAY = datetime.date.today()
 
@@ -188,6 +188,22 @@ def test_a_task_that_runs_twice_sends_once(coach, patient):
     assert len(mail.outbox) == 1
 
 
+def test_delivering_a_letter_takes_four_queries(coach, patient, django_assert_num_queries):
+    """A worker's time per letter is the PDF; the database part stays four statements: load,
+    mark rendered, claim the send (counting the attempt), mark sent."""
+    referral = factories.ReferralFactory(patient=patient)
+    letter = letters.letter_queue(referral=referral, kind="accepted", moment={})
+    with django_assert_num_queries(4):
+        assert letters.letter_deliver(letter.pk) is True
+    letter.refresh_from_db()
+    assert (letter.status, letter.attempts, len(mail.outbox)) == ("sent", 1, 1)
+
+
+def test_delivering_a_letter_that_does_not_exist_sends_nothing(db):
+    assert letters.letter_deliver(987654) is False
+    assert len(mail.outbox) == 0
+
+
 def test_a_worker_killed_between_render_and_send_loses_nothing(coach, patient):
     referral = factories.ReferralFactory(patient=patient)
     letter = letters.letter_queue(referral=referral, kind="accepted", moment={})
@@ -208,7 +224,62 @@ def test_a_worker_killed_while_sending_is_flagged_not_resent(coach, patient):
     FeedbackLetter.objects.filter(pk=letter.pk).update(status="sending", sending_since=started)
     letters.letters_sweep(now=started + datetime.timedelta(minutes=20))
     letter.refresh_from_db()
-    assert letter.status == "failed" and "interrupted" in letter.last_error
+    assert letter.status == "interrupted" and "interrupted" in letter.last_error
+    assert len(mail.outbox) == 0
+
+
+def interrupted_letter(patient) -> FeedbackLetter:
+    """A letter whose worker was killed after claiming the send, found by the sweeper."""
+    referral = factories.ReferralFactory(patient=patient)
+    letter = letters.letter_queue(referral=referral, kind="accepted", moment={})
+    letters.letter_render(letter.pk)
+    FeedbackLetter.objects.filter(pk=letter.pk).update(
+        status="sending", sending_since=letter.created_at
+    )
+    letters.letters_sweep(now=letter.created_at + datetime.timedelta(minutes=20))
+    return letter
+
+
+def test_an_interrupted_letter_is_not_resent_by_a_task_the_broker_redelivers(coach, patient):
+    """Redis hands an unacknowledged task to a worker again after its visibility timeout (an
+    hour), long after the sweeper flagged the delivery (15 minutes): that copy must not send a
+    letter the mail server may already have, nor may the next sweeps."""
+    letter = interrupted_letter(patient)
+    assert deliver_letter.apply(args=[letter.pk]).get() is False
+    letters.letters_sweep(now=letter.created_at + datetime.timedelta(hours=2))
+    letter.refresh_from_db()
+    assert letter.status == "interrupted"
+    assert len(mail.outbox) == 0
+
+
+def test_the_planner_sees_an_interrupted_letter_and_retries_it(
+    client, planner, coach, patient, django_capture_on_commit_callbacks
+):
+    letter = interrupted_letter(patient)
+    client.force_login(planner)
+    page = client.get(reverse("letters-failed")).content.decode()
+    assert "Onderbroken" in page and "unknown whether the mail server accepted it" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("letters-failed"), {"letter": letter.pk})
+    assert response.status_code == 302
+    letter.refresh_from_db()
+    assert letter.status == "sent" and letter.attempts == 1
+    assert len(mail.outbox) == 1
+    retried = AuditEvent.objects.filter(action="change", patient_id=patient.pk).get()
+    assert retried.user_id == planner.pk and "interrupted" in retried.detail
+
+
+def test_a_planner_of_another_provider_cannot_retry_the_letter(
+    client, chain, coach, patient, django_capture_on_commit_callbacks
+):
+    letter = interrupted_letter(patient)
+    client.force_login(factories.member("planner", chain.other_provider))
+    assert "Onderbroken" not in client.get(reverse("letters-failed")).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("letters-failed"), {"letter": letter.pk})
+        assert client.post(reverse("letters-failed"), {"letter": "x1"}).status_code == 302
+    letter.refresh_from_db()
+    assert letter.status == "interrupted"
     assert len(mail.outbox) == 0
 
 
@@ -277,3 +348,19 @@ def test_markup_and_sql_in_free_text_are_printed_literally_in_the_pdf(
     text = pdf_text(only_letter("declined"))
     assert "<b>vet</b>" in text
     assert "DROP TABLE referrals_referral" in text
+
+
+def test_the_fault_scripts_mail_backend_writes_each_letter_as_one_countable_file(
+    settings, tmp_path, coach, patient
+):
+    """scripts/fault_injection.py counts sent letters by these files; two letters, two files."""
+    settings.EMAIL_BACKEND = "tests.letters.mail_backends.OneFilePerMessageBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path / "mail")
+    sent = []
+    for kind in ("accepted", "declined"):
+        referral = factories.ReferralFactory(patient=patient)
+        letter = letters.letter_queue(referral=referral, kind=kind, moment={})
+        assert letters.letter_deliver(letter.pk) is True
+        sent.append(letter.message_id)
+    assert sorted(sent_message_ids(tmp_path / "mail")) == sorted(sent)
+    assert not list((tmp_path / "mail").glob(".*.partial"))
