@@ -85,7 +85,7 @@ class _Sql:
 
     def series(self, count: int) -> str:
         if self.pg:
-            return f"generate_series(1, {int(count)}) AS g(n)"
+            return f"generate_series(1::bigint, {int(count)}) AS g(n)"
         return (
             f"(WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {int(count)})"
             " SELECT n FROM s) AS g"
