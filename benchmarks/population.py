@@ -23,7 +23,11 @@ What it builds (run it on an empty, migrated database: ``harness.throwaway_datab
   7-day notice (the scan marks them), active ones spread over every coach, and exactly
   ``coach_active`` active trajectories for the named coach ``region.coach``;
 - ``worklist_referrals`` new referrals without a trajectory awaiting the provider (the worklist),
-  some with their first contact overdue.
+  some with their first contact overdue;
+- with ``reminders=True``, the reminders earlier daily scans made (every follow-up call due
+  before today, resolved where the call was made; first contacts overdue since before
+  yesterday), so that a scan today finds the region as it would on any day: a few hundred
+  thousand due or overdue items, and only today's new ones to create.
 
 Rows are written with ``INSERT ... SELECT`` over a number series (``generate_series`` on
 PostgreSQL, a recursive CTE on SQLite) with explicit primary keys, so every foreign key is computed,
@@ -40,21 +44,22 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-# Per mille of the non-named trajectories, in order: (state, share). The dates each state gets are
-# in _trajectory_columns.
+# Per 10,000 of the non-named trajectories, in order: (state, share). The dates each state gets
+# are in build_region (``ago``).
 MIX: list[tuple[str, int]] = [
-    ("intake_planned", 3),
-    ("intake_done", 3),
-    ("counselling", 10),
-    ("escalated", 4),
-    ("end_of_treatment", 20),  # 12-month call later than the scan's notice
-    ("end_of_treatment_due", 5),  # call due within 7 days or past: the scan marks these
-    ("follow_up_due", 200),  # call due or overdue, not made yet
-    ("stopped_unmotivated", 55),
-    ("dropped_out", 60),
-    ("closed", 640),
+    ("intake_planned", 30),
+    ("intake_done", 30),
+    ("counselling", 100),
+    ("escalated", 40),
+    ("end_of_treatment", 245),  # 12-month call later than the scan's notice
+    ("end_of_treatment_due", 5),  # call falls due within the 7-day notice from today on: today's
+    # new work for the scan (marked follow-up due, reminded); about a day's worth of ended care
+    ("follow_up_due", 2000),  # call due or overdue, not made yet
+    ("stopped_unmotivated", 550),
+    ("dropped_out", 600),
+    ("closed", 6400),
 ]
-assert sum(share for _, share in MIX) == 1000
+assert sum(share for _, share in MIX) == 10_000
 ACTIVE = ["intake_planned", "intake_done", "counselling", "escalated"]
 YEARS = 6
 
@@ -161,8 +166,8 @@ def _bsn_sql(n: str) -> str:
 
 def _kind_case(sql: _Sql, n: str, coach_active: int) -> str:
     """The state key of trajectory ``n``: the named coach's first ones, then MIX by a scrambled
-    per-mille (so states do not come in blocks of ids)."""
-    bucket = f"((({n}) * 7919) % 1000)"
+    bucket (so states do not come in blocks of ids)."""
+    bucket = f"((({n}) * 7919) % 10000)"
     parts, low = [], 0
     for key, share in MIX:
         parts.append(f"WHEN {bucket} < {low + share} THEN '{key}'")
@@ -171,6 +176,49 @@ def _kind_case(sql: _Sql, n: str, coach_active: int) -> str:
     return (
         f"CASE WHEN ({n}) <= {coach_active} THEN CASE {active} ELSE '{ACTIVE[-1]}' END "
         f"{' '.join(parts)} END"
+    )
+
+
+def _earlier_reminders(cursor, sql: _Sql, today: datetime.date, *, first_trajectory: int) -> None:
+    """The reminders the daily scan made on earlier days: a follow-up call reminder for every
+    trajectory whose call fell due before today (resolved when the call was made), and a
+    first-contact reminder for referrals overdue since before yesterday. Today's are left to
+    make."""
+    from pathways.models import Trajectory
+    from referrals.models import Referral
+    from reminders.models import Reminder
+
+    _insert(
+        cursor,
+        Reminder,
+        {
+            "key": "'follow_up_call:' || CAST(t.id AS TEXT)",
+            "kind": "'follow_up_call'",
+            "provider_id": "t.provider_id",
+            "user_id": "t.coach_id",
+            "trajectory_id": "t.id",
+            "due": "t.follow_up_due",
+            "created_at": "t.state_changed_at",
+            "resolved_at": "CASE WHEN t.state = 'closed' THEN t.state_changed_at END",
+        },
+        f"{Trajectory._meta.db_table} t WHERE t.id >= {first_trajectory} "
+        "AND t.state IN ('follow_up_due', 'closed') AND t.follow_up_due IS NOT NULL",
+    )
+    _insert(
+        cursor,
+        Reminder,
+        {
+            "key": "'first_contact:' || CAST(f.id AS TEXT)",
+            "kind": "'first_contact'",
+            "provider_id": "f.provider_id",
+            "user_id": "f.coach_id",
+            "referral_id": "f.id",
+            "due": "f.first_contact_due",
+            "created_at": "f.received_at",
+        },
+        f"{Referral._meta.db_table} f WHERE f.state IN ('received', 'accepted', 'scheduled', "
+        f"'no_show') AND f.first_contact_at IS NULL "
+        f"AND f.first_contact_due < {sql.day(today, '-1')}",
     )
 
 
@@ -184,6 +232,7 @@ def build_region(
     coach_active: int = 200,
     worklist_referrals: int = 500,
     ketenzorg_per_mille: int = 100,
+    reminders: bool = False,
     today: datetime.date | None = None,
     verbose: bool = False,
 ) -> Region:
@@ -361,8 +410,8 @@ def build_region(
                 "WHEN 'escalated' THEN 40 + t0.n % 60 "
                 # call due 25..295 days from now
                 "WHEN 'end_of_treatment' THEN 91 + t0.n % 270 "
-                # call due between 2 days ago and 7 days from now: the scan marks these
-                "WHEN 'end_of_treatment_due' THEN 379 + t0.n % 10 "
+                # call due 6-7 days from now (a leap day between moves it by one)
+                "WHEN 'end_of_treatment_due' THEN 380 "
                 # call due today .. 364 days ago, not made
                 "WHEN 'follow_up_due' THEN 387 + t0.n % 365 "
                 "WHEN 'closed' THEN 400 + t0.n % " + str(YEARS * 365 - 400) + " "
@@ -500,15 +549,30 @@ def build_region(
                 f"JOIN {coach_map} cm ON cm.k = (g.n % {P}) * {C} + 1 + g.n % {C - 1}",
             )
             say(f"{worklist_referrals:,} worklist referrals")
+            if reminders:
+                _earlier_reminders(cursor, sql, today, first_trajectory=ids[Trajectory] + 1)
+                say("reminders of earlier daily scans")
             for statement in connection.ops.sequence_reset_sql(
                 no_style(),
                 [cm.Patient, Referral, Trajectory, cm.Insurance, cm.KetenzorgEnrolment],
             ):
                 cursor.execute(statement)
     if connection.vendor == "postgresql":
+        from reminders.models import Reminder
+
+        # As autovacuum would have by now: statistics, and the visibility map that lets
+        # index-only scans skip the table (VACUUM cannot run inside a transaction).
+        command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
         with connection.cursor() as cursor:
-            for model in (cm.Patient, Referral, Trajectory, cm.Insurance, cm.KetenzorgEnrolment):
-                cursor.execute(f"ANALYZE {model._meta.db_table}")
+            for model in (
+                cm.Patient,
+                Referral,
+                Trajectory,
+                cm.Insurance,
+                cm.KetenzorgEnrolment,
+                Reminder,
+            ):
+                cursor.execute(f"{command} {model._meta.db_table}")
     states = dict(
         Trajectory.objects.order_by()
         .values_list("state")

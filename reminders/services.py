@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -51,17 +51,18 @@ def _in(values) -> str:
 
 
 def _insert_reminders(
-    *, kind: str, fk: str, key: str, columns: str, source: str, where: str, params: list
+    *, kind: str, fk: str, key: str, columns: str, source: str, where: str, params: list, seen: str
 ) -> int:
     """``INSERT INTO reminder ... SELECT`` the candidates of one kind that have no reminder of that
-    kind yet; ``ON CONFLICT (key) DO NOTHING`` settles a race with a concurrent scan. ``columns``
-    selects provider, user, the foreign key ``fk`` and due, in that order. Returns rows created."""
+    kind yet (``seen``: the condition on an existing reminder ``r``, resolved ones included);
+    ``ON CONFLICT (key) DO NOTHING`` settles a race with a concurrent scan. ``columns`` selects
+    provider, user, the foreign key ``fk`` and due, in that order. Returns rows created."""
     table = Reminder._meta.db_table  # names come from the code; every value is a parameter
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     sql = (
         f"INSERT INTO {table} (key, kind, provider_id, user_id, {fk}, due, created_at) "  # noqa: S608
         f"SELECT {key}, %s, {columns}, %s FROM {source} WHERE {where} "
-        f"AND NOT EXISTS (SELECT 1 FROM {table} r WHERE r.kind = %s AND r.key = {key}) "
+        f"AND NOT EXISTS (SELECT 1 FROM {table} r WHERE r.kind = %s AND {seen}) "
         "ON CONFLICT (key) DO NOTHING"
     )
     with connection.cursor() as cursor:
@@ -82,6 +83,7 @@ def _follow_up_calls(today: datetime.date, result: ScanResult) -> None:
         source=f"{Trajectory._meta.db_table} t",
         where=f"t.state IN ({_in(FOLLOW_UP_STATES)}) AND t.follow_up_due <= %s",
         params=[*FOLLOW_UP_STATES, horizon],
+        seen="r.trajectory_id = t.id",  # one call per trajectory
     )
 
 
@@ -95,6 +97,7 @@ def _first_contacts(today: datetime.date, result: ScanResult) -> None:
         where=f"f.state IN ({_in(AWAITING_FIRST_CONTACT)}) AND f.first_contact_at IS NULL "
         "AND f.first_contact_due < %s",
         params=[*AWAITING_FIRST_CONTACT, connection.ops.adapt_datefield_value(today)],
+        seen="r.referral_id = f.id",  # one first contact per referral
     )
 
 
@@ -108,32 +111,43 @@ def _iso_date(column: str) -> str:
 def _krs_registrations(today: datetime.date, result: ScanResult) -> None:
     """One reminder per registration and expiry date: a renewed one that nears its new date again
     gets a new reminder."""
+    key = f"'krs_expiry:' || CAST(m.id AS TEXT) || ':' || {_iso_date('m.krs_valid_until')}"
     result.created += _insert_reminders(
         kind=Reminder.Kind.KRS_EXPIRY,
         fk="membership_id",
-        key=f"'krs_expiry:' || CAST(m.id AS TEXT) || ':' || {_iso_date('m.krs_valid_until')}",
+        key=key,
         columns="m.organisation_id, m.user_id, m.id, m.krs_valid_until",
         source=f"{Membership._meta.db_table} m",
         where="m.role = %s AND m.is_active AND m.krs_valid_until <= %s",
         params=[Role.COACH, connection.ops.adapt_datefield_value(today + KRS_NOTICE)],
+        seen=f"r.key = {key}",  # one per registration and expiry date
     )
 
 
 def _resolve_gone(today: datetime.date, result: ScanResult) -> None:
-    """A reminder whose reason has gone (call made, contact done, registration renewed) is done."""
+    """A reminder whose reason has gone (call made, contact done, registration renewed) is done.
+    One UPDATE per kind, each an anti-join of the open reminders with the rows that still give
+    them their reason."""
     now = timezone.now()
     open_ = Reminder.objects.filter(resolved_at__isnull=True)
-    gone = (
-        Q(kind=Reminder.Kind.FOLLOW_UP_CALL) & ~Q(trajectory__state__in=FOLLOW_UP_STATES)
-        | Q(kind=Reminder.Kind.FIRST_CONTACT)
-        & (
-            Q(referral__first_contact_at__isnull=False)
-            | ~Q(referral__state__in=AWAITING_FIRST_CONTACT)
-        )
-        | Q(kind=Reminder.Kind.KRS_EXPIRY)
-        & (Q(membership__krs_valid_until__gt=today + KRS_NOTICE) | Q(membership__is_active=False))
-    )
-    result.resolved += open_.filter(gone).update(resolved_at=now)
+    still_due = {
+        Reminder.Kind.FOLLOW_UP_CALL: Trajectory.objects.filter(
+            pk=OuterRef("trajectory_id"), state__in=FOLLOW_UP_STATES
+        ),
+        Reminder.Kind.FIRST_CONTACT: Referral.objects.filter(
+            pk=OuterRef("referral_id"),
+            state__in=AWAITING_FIRST_CONTACT,
+            first_contact_at__isnull=True,
+        ),
+        Reminder.Kind.KRS_EXPIRY: Membership.objects.filter(
+            pk=OuterRef("membership_id"),
+            is_active=True,
+            krs_valid_until__lte=today + KRS_NOTICE,
+        ),
+    }
+    for kind, reason in still_due.items():
+        gone = open_.filter(kind=kind).exclude(Exists(reason))
+        result.resolved += gone.update(resolved_at=now)
 
 
 def reminders_scan(*, today: datetime.date | None = None) -> ScanResult:
