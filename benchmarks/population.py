@@ -92,7 +92,8 @@ class _Sql:
         if self.pg:
             return f"generate_series(1::bigint, {int(count)}) AS g(n)"
         return (
-            f"(WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {int(count)})"
+            f"(WITH RECURSIVE s(n) AS (SELECT 1 WHERE {int(count)} > 0 UNION ALL SELECT n + 1 FROM s"
+            f" WHERE n < {int(count)})"
             " SELECT n FROM s) AS g"
         )
 
