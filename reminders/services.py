@@ -83,7 +83,10 @@ def _follow_up_calls(today: datetime.date, result: ScanResult) -> None:
         source=f"{Trajectory._meta.db_table} t",
         where=f"t.state IN ({_in(FOLLOW_UP_STATES)}) AND t.follow_up_due <= %s",
         params=[*FOLLOW_UP_STATES, horizon],
-        seen="r.trajectory_id = t.id",  # one call per trajectory
+        # One call per trajectory. A trajectory in the follow-up states can only have an open
+        # one (it is resolved when the trajectory leaves them, for good), so the check reads the
+        # open reminders only; the unique key still refuses any second one.
+        seen="r.trajectory_id = t.id AND r.resolved_at IS NULL",
     )
 
 
@@ -150,13 +153,23 @@ def _resolve_gone(today: datetime.date, result: ScanResult) -> None:
         result.resolved += gone.update(resolved_at=now)
 
 
+def _room_for_hashes() -> None:
+    """The scan's anti-joins hash a region's open reminders: room for them in memory, for this
+    transaction only (PostgreSQL's default 4 MB spills them to disk in batches)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+
+
 def reminders_scan(*, today: datetime.date | None = None) -> ScanResult:
     """The daily scan (celery beat). Safe to run any number of times, also concurrently."""
     today = today or timezone.localdate()
     result = ScanResult()
     with transaction.atomic():
+        _room_for_hashes()
         _follow_up_calls(today, result)
     with transaction.atomic():
+        _room_for_hashes()
         _first_contacts(today, result)
         _krs_registrations(today, result)
         _resolve_gone(today, result)
