@@ -1,5 +1,6 @@
 """The benchmarks' region builder writes rows the app itself would accept."""
 
+import datetime
 import sys
 from pathlib import Path
 
@@ -62,9 +63,10 @@ def test_the_named_coach_has_exactly_the_active_trajectories_asked_for():
 
 
 def test_end_of_treatment_rows_due_for_the_call_can_be_marked_by_the_fsm():
-    region = build_region(2000, practices=10, providers=2, coaches_per_provider=4)
+    region = build_region(10_000, practices=10, providers=2, coaches_per_provider=4)
     due = Trajectory.objects.filter(
-        state=TrajectoryState.END_OF_TREATMENT, follow_up_due__lte=region.today
+        state=TrajectoryState.END_OF_TREATMENT,
+        follow_up_due__lte=region.today + datetime.timedelta(days=7),
     )
     assert due.exists()
     assert all(can_proceed(t.mark_follow_up_due) for t in due)
