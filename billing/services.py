@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -253,9 +253,156 @@ def billing_decide(*, trajectory_id: int) -> BillingDecision | None:
     return record
 
 
+# -- routing in set form ------------------------------------------------------------------------
+# A KIS referral goes to the zorggroep of the referring practice whatever else holds (the first
+# rule of ``_decide``), so for those the whole decision is computable in the database: one
+# INSERT ... SELECT per zorggroep for the decisions and one for their lines, with the same
+# reason, copies and amounts ``billing_decide`` writes. Trajectories it cannot settle that way
+# (no intake date, a prestatie without a tariff on the intake date) are left to
+# ``billing_decide``, which turns them into exceptions as before.
+
+_NRT = sorted(NICOTINE_REPLACEMENT)
+_PRESCRIPTION = sorted(PRESCRIPTION_MEDICATION)
+
+
+def _uses(alias: str, medication: list[str]) -> str:
+    """SQL: the trajectory ``alias`` has one of ``medication`` in its plan or any contact."""
+    names = ", ".join(f"'{m}'" for m in medication)  # the app's own constants
+    if connection.vendor == "postgresql":
+        listed = f"ARRAY[{names}]"
+        return (
+            f"({alias}.medication_plan ?| {listed} OR EXISTS (SELECT 1 FROM pathways_contact c "  # noqa: S608
+            f"WHERE c.trajectory_id = {alias}.id AND c.medication ?| {listed}))"
+        )
+    return (
+        f"(EXISTS (SELECT 1 FROM json_each({alias}.medication_plan) WHERE value IN ({names})) "  # noqa: S608
+        f"OR EXISTS (SELECT 1 FROM pathways_contact c, json_each(c.medication) "
+        f"WHERE c.trajectory_id = {alias}.id AND value IN ({names})))"
+    )
+
+
+def _tariff_sql(prestatie: str, contract: str, day: str) -> str:
+    """SQL: the amount ``_tariff`` finds (the newest tariff of the contract valid on the day)."""
+    return (
+        f"(SELECT tf.amount FROM billing_tariff tf WHERE tf.prestatie_id = {prestatie} "  # noqa: S608
+        f"AND tf.zorggroep_id = {contract} AND tf.valid_from <= {day} "
+        f"AND (tf.valid_to IS NULL OR tf.valid_to >= {day}) ORDER BY tf.valid_from DESC LIMIT 1)"
+    )
+
+
+def _kis_routing(*, limit: int | None) -> int:
+    """Decide the billable KIS trajectories in bulk; returns how many were decided."""
+    from carechain.models import Zorggroep
+
+    prestaties = {p.kind: p for p in Prestatie.objects.all()}
+    programme = prestaties.get(Prestatie.Kind.PROGRAMME)
+    if programme is None:
+        return 0
+    # Which prestaties a trajectory has: the programme, plus each supplement that exists.
+    needed = [(programme, "TRUE")]
+    for kind, medication in (
+        (Prestatie.Kind.NRT_SUPPLEMENT, _NRT),
+        (Prestatie.Kind.MEDICATION_SUPPLEMENT, _PRESCRIPTION),
+    ):
+        if kind in prestaties:
+            needed.append((prestaties[kind], _uses("t", medication)))
+    every_tariff = " AND ".join(
+        f"(NOT ({uses}) OR {_tariff_sql(p.pk, 'pr.zorggroep_id', 't.intake_date')} IS NOT NULL)"
+        for p, uses in needed
+    )
+    ops = connection.ops
+    now = ops.adapt_datetimefield_value(timezone.now())
+    today = ops.adapt_datefield_value(timezone.localdate())
+    billable = (
+        f"t.intake_date IS NOT NULL AND (t.state IN ({', '.join(['%s'] * len(ENDED_WITH_CARE))}) "
+        f"OR t.state IN ({', '.join(['%s'] * len(STOPPED_EARLY))}))"
+    )
+    decided = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        for zorggroep in Zorggroep.objects.order_by("pk"):
+            if limit is not None and decided >= limit:
+                break
+            with translation.override("nl"):
+                reason = _("ketenzorg: referred through the KIS of %(zg)s") % {"zg": zorggroep.name}
+            decisions = (
+                "INSERT INTO billing_billingdecision (trajectory_id, route, reason, "  # noqa: S608
+                "reference_date, zorggroep_id, decided_at) "
+                "SELECT t.id, %s, %s, t.intake_date, pr.zorggroep_id, %s "
+                "FROM pathways_trajectory t "
+                "JOIN referrals_referral f ON f.id = t.referral_id "
+                "JOIN carechain_practice pr ON pr.organisation_ptr_id = t.practice_id "
+                f"WHERE pr.zorggroep_id = %s AND f.channel = %s AND {billable} "
+                "AND NOT EXISTS (SELECT 1 FROM billing_billingdecision d "
+                "WHERE d.trajectory_id = t.id) "
+                f"AND {every_tariff} ORDER BY t.id"
+                + (f" LIMIT {int(limit - decided)}" if limit is not None else "")
+                + " ON CONFLICT (trajectory_id) DO NOTHING"
+            )
+            params = [
+                Route.ZORGGROEP,
+                reason[:300],
+                now,
+                zorggroep.pk,
+                Channel.KIS,
+                *ENDED_WITH_CARE,
+                *STOPPED_EARLY,
+            ]
+            if connection.vendor == "postgresql":
+                # The lines come from exactly the decisions this statement made.
+                cursor.execute(
+                    f"WITH made AS ({decisions} RETURNING trajectory_id), "  # noqa: S608
+                    f"lines AS ({_lines_sql('made', needed)}) SELECT count(*) FROM made",
+                    [*params, today, now],
+                )
+                decided += cursor.fetchone()[0]
+            else:
+                cursor.execute(decisions, params)
+                decided += cursor.rowcount
+                # One writer: the decisions stamped with this moment are the ones just made.
+                cursor.execute(
+                    "WITH made AS (SELECT trajectory_id FROM billing_billingdecision "  # noqa: S608
+                    f"WHERE decided_at = %s AND zorggroep_id = %s) {_lines_sql('made', needed)}",
+                    [now, zorggroep.pk, today, now],
+                )
+    return decided
+
+
+def _full_name(alias: str) -> str:
+    """SQL: ``Patient.full_name`` (given name or initials, prefix, last name; empty ones left out)."""
+    given = f"CASE WHEN {alias}.first_name <> '' THEN {alias}.first_name ELSE {alias}.initials END"
+    return (
+        f"ltrim({given} || CASE WHEN {alias}.name_prefix <> '' THEN ' ' || {alias}.name_prefix "
+        f"ELSE '' END || CASE WHEN {alias}.last_name <> '' THEN ' ' || {alias}.last_name "
+        "ELSE '' END)"
+    )
+
+
+def _lines_sql(made: str, needed) -> str:
+    """One line per decided trajectory and prestatie it has, with the copies ``billing_decide``
+    makes (end of care: the end date, else today). Parameters: today, now."""
+    has = " OR ".join(f"(p.id = {int(p.pk)} AND {uses})" for p, uses in needed)
+    return (
+        "INSERT INTO billing_invoiceline (zorggroep_id, trajectory_id, prestatie_id, kind, "  # noqa: S608
+        "amount, patient_name, patient_bsn, patient_birth_date, practice_name, start_date, "
+        "end_date, over_budget, dispute_reason, created_at) "
+        f"SELECT pr.zorggroep_id, t.id, p.id, 'original', "
+        f"{_tariff_sql('p.id', 'pr.zorggroep_id', 't.intake_date')}, {_full_name('pa')}, pa.bsn, "
+        "pa.birth_date, o.name, t.intake_date, COALESCE(t.end_date, %s), FALSE, '', %s "
+        f"FROM {made} JOIN pathways_trajectory t ON t.id = {made}.trajectory_id "
+        "JOIN carechain_patient pa ON pa.id = t.patient_id "
+        "JOIN carechain_practice pr ON pr.organisation_ptr_id = t.practice_id "
+        "JOIN carechain_organisation o ON o.id = t.practice_id "
+        f"JOIN billing_prestatie p ON {has}"
+    )
+
+
 def billing_collect(*, limit: int | None = None) -> dict:
-    """The periodic scan: decide every ended trajectory that has no decision yet."""
+    """The periodic scan: decide every ended trajectory that has no decision yet; KIS referrals
+    in bulk (``_kis_routing``), every other one through ``billing_decide``."""
     decided = skipped = 0
+    decided += _kis_routing(limit=limit)
+    if limit is not None:
+        limit = max(0, limit - decided)
     ids = list(billable_trajectories().order_by("pk").values_list("pk", flat=True)[:limit])
     for trajectory_id in ids:
         try:

@@ -168,6 +168,13 @@ class Trajectory(ConcurrentTransitionMixin, models.Model):
         indexes = [
             models.Index(fields=["coach", "state"]),
             models.Index(fields=["provider", "state"]),
+            # The daily reminder scan's candidates: calls due by a date, in the two follow-up
+            # states only (a fifth of a region; docs/explain/reminder_scan.md).
+            models.Index(
+                fields=["follow_up_due"],
+                condition=Q(state__in=FOLLOW_UP_STATES),
+                name="trajectory_follow_up_calls",
+            ),
         ]
 
     def __str__(self) -> str:

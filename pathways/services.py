@@ -10,14 +10,14 @@ from __future__ import annotations
 import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, can_proceed
 
 from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services import Touch, audit_record, audit_record_many
 from carechain.access import Actor
 from carechain.models import Location
 from carechain.services import coach_of_provider
@@ -500,6 +500,59 @@ def trajectory_mark_follow_up_due(*, actor: Actor, trajectory_id) -> Trajectory:
         who=lambda a, t: True,
         scoped=False,
     )
+
+
+def trajectories_mark_follow_up_due(*, actor: Actor, due_by: datetime.date) -> int:
+    """Set form of ``trajectory_mark_follow_up_due`` for the daily scan: every trajectory at the end
+    of treatment whose call falls due by ``due_by`` moves to follow-up due in one UPDATE, and gets
+    the same timeline event and audit row the one-by-one service writes. Returns how many moved.
+
+    Two scans at once mark each trajectory once: PostgreSQL re-checks ``state`` under the row lock
+    the first scan holds, so the second skips what the first moved (on SQLite the one writer
+    serialises them). A coach acting on the trajectory meanwhile holds the same row lock.
+    """
+    source, target, name = T.END_OF_TREATMENT, T.FOLLOW_UP_DUE, "mark_follow_up_due"
+    # Table names come from the models; every value is a parameter.
+    ops = connection.ops
+    now = ops.adapt_datetimefield_value(timezone.now())
+    trajectories, events = Trajectory._meta.db_table, TrajectoryEvent._meta.db_table
+    update = (
+        f"UPDATE {trajectories} SET state = %s, state_changed_at = %s "  # noqa: S608
+        f"WHERE state = %s AND follow_up_due <= %s RETURNING id, patient_id"
+    )
+    update_params = [target, now, source, ops.adapt_datefield_value(due_by)]
+    insert = (
+        f"INSERT INTO {events} (trajectory_id, at, by_id, by_label, action, from_state,"  # noqa: S608
+        " to_state, note) SELECT id, %s, %s, %s, %s, %s, %s, '' FROM "
+    )
+    event_params = [now, actor.user.pk if actor.user else None, _label(actor), name, source, target]
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One statement: the events come from exactly the rows this UPDATE moved.
+            cursor.execute(
+                f"WITH marked AS ({update}), logged AS ({insert} marked) "  # noqa: S608
+                "SELECT id, patient_id FROM marked",
+                [*update_params, *event_params],
+            )
+            marked = cursor.fetchall()
+        else:
+            cursor.execute(update, update_params)
+            marked = cursor.fetchall()
+            # The database is locked for this writer: the rows in the target state changed at
+            # this very moment are the ones just moved.
+            cursor.execute(
+                f"{insert} {trajectories} WHERE state = %s AND state_changed_at = %s",
+                [*event_params, target, now],
+            )
+        audit_record_many(
+            who=actor,
+            action=AuditEvent.Action.CHANGE,
+            touches=[
+                Touch(patient_id=patient_id, obj=Trajectory(pk=pk), detail=name)
+                for pk, patient_id in marked
+            ],
+        )
+    return len(marked)
 
 
 @transaction.atomic

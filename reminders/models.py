@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -17,35 +18,82 @@ class Reminder(models.Model):
         FIRST_CONTACT = "first_contact", _("first contact overdue")
         KRS_EXPIRY = "krs_expiry", _("KRS registration expires")
 
-    key = models.CharField(max_length=100, unique=True)
+    key = models.CharField(max_length=100)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
-    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="reminders")
+    provider = models.ForeignKey(
+        Provider, on_delete=models.CASCADE, related_name="reminders", db_index=False
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
+        db_index=False,
         null=True,
         blank=True,
         related_name="reminders",
         verbose_name=_("for"),
     )
     trajectory = models.ForeignKey(
-        Trajectory, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders"
+        Trajectory,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reminders",
+        db_index=False,
     )
     referral = models.ForeignKey(
-        Referral, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders"
+        Referral,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reminders",
+        db_index=False,
     )
     membership = models.ForeignKey(
-        Membership, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders"
+        Membership,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reminders",
+        db_index=False,
     )
-    due = models.DateField(_("due"), db_index=True)
+    due = models.DateField(_("due"))
     created_at = models.DateTimeField(default=timezone.now)
-    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True, db_index=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
 
     class Meta:
         ordering = ["due", "pk"]
         verbose_name = _("reminder")
         verbose_name_plural = _("reminders")
-        indexes = [models.Index(fields=["user", "resolved_at", "due"])]
+        # The daily scan inserts a reminder per candidate, so every index is paid per reminder
+        # (docs/explain/reminder_scan.md): only what the pages and the scan read. The lists read
+        # open reminders only (partial indexes); each subject's foreign key is indexed only on
+        # the rows that have one, for the scan's "has its reminder" check and cascades.
+        constraints = [models.UniqueConstraint(fields=["key"], name="reminder_unique_key")]
+        indexes = [
+            models.Index(
+                fields=["user", "due"],
+                condition=Q(resolved_at__isnull=True),
+                name="reminder_open_user",
+            ),
+            models.Index(
+                fields=["provider", "due"],
+                condition=Q(resolved_at__isnull=True),
+                name="reminder_open_provider",
+            ),
+            models.Index(
+                fields=["trajectory"],
+                condition=Q(trajectory__isnull=False),
+                name="reminder_trajectory",
+            ),
+            models.Index(
+                fields=["referral"], condition=Q(referral__isnull=False), name="reminder_referral"
+            ),
+            models.Index(
+                fields=["membership"],
+                condition=Q(membership__isnull=False),
+                name="reminder_membership",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.due}"

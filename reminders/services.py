@@ -1,6 +1,11 @@
-"""The daily reminder scan. Idempotent by construction: every reminder has a unique key and is
-inserted with ``ignore_conflicts``, so a second run, or a second beat instance running at the
-same moment, creates nothing new. Reminders whose reason has gone are resolved by the same scan.
+"""The daily reminder scan, set-based: each kind of reminder is one ``INSERT ... SELECT ... ON
+CONFLICT DO NOTHING`` in the database (the same SQL on PostgreSQL and SQLite), and trajectories at
+the end of treatment move to follow-up due in one UPDATE (``trajectories_mark_follow_up_due``), so
+the scan costs about what reading its candidate rows costs, whatever the size of the region.
+
+Idempotent by construction: every reminder has a unique key, candidates that already have their
+reminder are skipped, and the unique key makes a second scan running at the same moment (two beat
+instances) insert nothing twice. Reminders whose reason has gone are resolved by the same scan.
 """
 
 from __future__ import annotations
@@ -10,8 +15,8 @@ import logging
 from dataclasses import dataclass
 
 from django.core.mail import send_mail
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -32,7 +37,6 @@ FOLLOW_UP_OVERDUE = datetime.timedelta(days=14)
 KRS_NOTICE = datetime.timedelta(days=60)
 AWAITING_FIRST_CONTACT = [RS.RECEIVED, RS.ACCEPTED, RS.SCHEDULED, RS.NO_SHOW]
 FOLLOW_UP_STATES = [T.END_OF_TREATMENT, T.FOLLOW_UP_DUE]
-BATCH = 2000
 
 
 @dataclass
@@ -42,106 +46,119 @@ class ScanResult:
     marked_due: int = 0
 
 
-def _insert(rows: list[Reminder]) -> int:
-    if not rows:
-        return 0
-    keys = [r.key for r in rows]
-    before = set(Reminder.objects.filter(key__in=keys).values_list("key", flat=True))
-    Reminder.objects.bulk_create(rows, ignore_conflicts=True, batch_size=BATCH)
-    return len(set(keys) - before)
+def _in(values) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _insert_reminders(
+    *, kind: str, fk: str, key: str, columns: str, source: str, where: str, params: list, seen: str
+) -> int:
+    """``INSERT INTO reminder ... SELECT`` the candidates of one kind that have no reminder of that
+    kind yet (``seen``: the condition on an existing reminder ``r``, resolved ones included);
+    ``ON CONFLICT (key) DO NOTHING`` settles a race with a concurrent scan. ``columns`` selects
+    provider, user, the foreign key ``fk`` and due, in that order. Returns rows created."""
+    table = Reminder._meta.db_table  # names come from the code; every value is a parameter
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    sql = (
+        f"INSERT INTO {table} (key, kind, provider_id, user_id, {fk}, due, created_at) "  # noqa: S608
+        f"SELECT {key}, %s, {columns}, %s FROM {source} WHERE {where} "
+        f"AND NOT EXISTS (SELECT 1 FROM {table} r WHERE r.kind = %s AND {seen}) "
+        "ON CONFLICT (key) DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [kind, now, *params, kind])
+        return cursor.rowcount
 
 
 def _follow_up_calls(today: datetime.date, result: ScanResult) -> None:
-    horizon = today + FOLLOW_UP_NOTICE
-    due = (
-        Trajectory.objects.filter(state__in=FOLLOW_UP_STATES, follow_up_due__lte=horizon)
-        .values_list("pk", "provider_id", "coach_id", "follow_up_due", "state")
-        .order_by("pk")
+    horizon = connection.ops.adapt_datefield_value(today + FOLLOW_UP_NOTICE)
+    result.marked_due += pathway_services.trajectories_mark_follow_up_due(
+        actor=Actor.system(), due_by=today + FOLLOW_UP_NOTICE
     )
-    rows, to_mark = [], []
-    for pk, provider_id, coach_id, follow_up_due, state in due.iterator(chunk_size=BATCH):
-        rows.append(
-            Reminder(
-                key=f"follow_up_call:{pk}",
-                kind=Reminder.Kind.FOLLOW_UP_CALL,
-                provider_id=provider_id,
-                user_id=coach_id,
-                trajectory_id=pk,
-                due=follow_up_due,
-            )
-        )
-        if state == T.END_OF_TREATMENT:
-            to_mark.append(pk)
-        if len(rows) >= BATCH:
-            result.created += _insert(rows)
-            rows = []
-    result.created += _insert(rows)
-    system = Actor.system()
-    for pk in to_mark:
-        try:
-            pathway_services.trajectory_mark_follow_up_due(actor=system, trajectory_id=pk)
-            result.marked_due += 1
-        except pathway_services.ValidationError:
-            logger.info("trajectory %s changed while being marked follow-up due", pk)
+    result.created += _insert_reminders(
+        kind=Reminder.Kind.FOLLOW_UP_CALL,
+        fk="trajectory_id",
+        key="'follow_up_call:' || CAST(t.id AS TEXT)",
+        columns="t.provider_id, t.coach_id, t.id, t.follow_up_due",
+        source=f"{Trajectory._meta.db_table} t",
+        where=f"t.state IN ({_in(FOLLOW_UP_STATES)}) AND t.follow_up_due <= %s",
+        params=[*FOLLOW_UP_STATES, horizon],
+        # One call per trajectory. A trajectory in the follow-up states can only have an open
+        # one (it is resolved when the trajectory leaves them, for good), so the check reads the
+        # open reminders only; the unique key still refuses any second one.
+        seen="r.trajectory_id = t.id AND r.resolved_at IS NULL",
+    )
 
 
 def _first_contacts(today: datetime.date, result: ScanResult) -> None:
-    late = (
-        Referral.objects.filter(
-            state__in=AWAITING_FIRST_CONTACT,
-            first_contact_at__isnull=True,
-            first_contact_due__lt=today,
-        )
-        .values_list("pk", "provider_id", "coach_id", "first_contact_due")
-        .order_by("pk")
+    result.created += _insert_reminders(
+        kind=Reminder.Kind.FIRST_CONTACT,
+        fk="referral_id",
+        key="'first_contact:' || CAST(f.id AS TEXT)",
+        columns="f.provider_id, f.coach_id, f.id, f.first_contact_due",
+        source=f"{Referral._meta.db_table} f",
+        where=f"f.state IN ({_in(AWAITING_FIRST_CONTACT)}) AND f.first_contact_at IS NULL "
+        "AND f.first_contact_due < %s",
+        params=[*AWAITING_FIRST_CONTACT, connection.ops.adapt_datefield_value(today)],
+        seen="r.referral_id = f.id",  # one first contact per referral
     )
-    rows = [
-        Reminder(
-            key=f"first_contact:{pk}",
-            kind=Reminder.Kind.FIRST_CONTACT,
-            provider_id=provider_id,
-            user_id=coach_id,
-            referral_id=pk,
-            due=due,
-        )
-        for pk, provider_id, coach_id, due in late.iterator(chunk_size=BATCH)
-    ]
-    result.created += _insert(rows)
+
+
+def _iso_date(column: str) -> str:
+    """A date column as YYYY-MM-DD text (SQLite keeps dates as that text already)."""
+    if connection.vendor == "postgresql":
+        return f"to_char({column}, 'YYYY-MM-DD')"
+    return column
 
 
 def _krs_registrations(today: datetime.date, result: ScanResult) -> None:
-    expiring = Membership.objects.filter(
-        role=Role.COACH, is_active=True, krs_valid_until__lte=today + KRS_NOTICE
-    ).values_list("pk", "organisation_id", "user_id", "krs_valid_until")
-    rows = [
-        Reminder(
-            key=f"krs_expiry:{pk}:{valid_until.isoformat()}",
-            kind=Reminder.Kind.KRS_EXPIRY,
-            provider_id=provider_id,
-            user_id=user_id,
-            membership_id=pk,
-            due=valid_until,
-        )
-        for pk, provider_id, user_id, valid_until in expiring
-    ]
-    result.created += _insert(rows)
+    """One reminder per registration and expiry date: a renewed one that nears its new date again
+    gets a new reminder."""
+    key = f"'krs_expiry:' || CAST(m.id AS TEXT) || ':' || {_iso_date('m.krs_valid_until')}"
+    result.created += _insert_reminders(
+        kind=Reminder.Kind.KRS_EXPIRY,
+        fk="membership_id",
+        key=key,
+        columns="m.organisation_id, m.user_id, m.id, m.krs_valid_until",
+        source=f"{Membership._meta.db_table} m",
+        where="m.role = %s AND m.is_active AND m.krs_valid_until <= %s",
+        params=[Role.COACH, connection.ops.adapt_datefield_value(today + KRS_NOTICE)],
+        seen=f"r.key = {key}",  # one per registration and expiry date
+    )
 
 
 def _resolve_gone(today: datetime.date, result: ScanResult) -> None:
-    """A reminder whose reason has gone (call made, contact done, registration renewed) is done."""
+    """A reminder whose reason has gone (call made, contact done, registration renewed) is done.
+    One UPDATE per kind, each an anti-join of the open reminders with the rows that still give
+    them their reason."""
     now = timezone.now()
     open_ = Reminder.objects.filter(resolved_at__isnull=True)
-    gone = (
-        Q(kind=Reminder.Kind.FOLLOW_UP_CALL) & ~Q(trajectory__state__in=FOLLOW_UP_STATES)
-        | Q(kind=Reminder.Kind.FIRST_CONTACT)
-        & (
-            Q(referral__first_contact_at__isnull=False)
-            | ~Q(referral__state__in=AWAITING_FIRST_CONTACT)
-        )
-        | Q(kind=Reminder.Kind.KRS_EXPIRY)
-        & (Q(membership__krs_valid_until__gt=today + KRS_NOTICE) | Q(membership__is_active=False))
-    )
-    result.resolved += open_.filter(gone).update(resolved_at=now)
+    still_due = {
+        Reminder.Kind.FOLLOW_UP_CALL: Trajectory.objects.filter(
+            pk=OuterRef("trajectory_id"), state__in=FOLLOW_UP_STATES
+        ),
+        Reminder.Kind.FIRST_CONTACT: Referral.objects.filter(
+            pk=OuterRef("referral_id"),
+            state__in=AWAITING_FIRST_CONTACT,
+            first_contact_at__isnull=True,
+        ),
+        Reminder.Kind.KRS_EXPIRY: Membership.objects.filter(
+            pk=OuterRef("membership_id"),
+            is_active=True,
+            krs_valid_until__lte=today + KRS_NOTICE,
+        ),
+    }
+    for kind, reason in still_due.items():
+        gone = open_.filter(kind=kind).exclude(Exists(reason))
+        result.resolved += gone.update(resolved_at=now)
+
+
+def _room_for_hashes() -> None:
+    """The scan's anti-joins hash a region's open reminders: room for them in memory, for this
+    transaction only (PostgreSQL's default 4 MB spills them to disk in batches)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = '64MB'")
 
 
 def reminders_scan(*, today: datetime.date | None = None) -> ScanResult:
@@ -149,8 +166,10 @@ def reminders_scan(*, today: datetime.date | None = None) -> ScanResult:
     today = today or timezone.localdate()
     result = ScanResult()
     with transaction.atomic():
+        _room_for_hashes()
         _follow_up_calls(today, result)
     with transaction.atomic():
+        _room_for_hashes()
         _first_contacts(today, result)
         _krs_registrations(today, result)
         _resolve_gone(today, result)
