@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "pathways",
     "billing",
     "reminders",
+    "reports",
     # After the django_otp plugins: accounts/admin.py takes their device admins away.
     "accounts",
     "axes",

@@ -32,6 +32,7 @@ urlpatterns = [
     path("reminders/", include("reminders.urls")),
     path("billing/", include("billing.urls")),
     path("audit/", include("audit.urls")),
+    path("reports/", include("reports.urls")),
     path("healthz", healthz, name="healthz"),
     path("api/", include((api_patterns, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

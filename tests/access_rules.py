@@ -237,6 +237,13 @@ RULES = [
     R("fhir_claims:claim-response", {CLAIMS_KEY}, post={}),
     R("fhir/^Claim/(?P<number>[^/]+)/$", {CLAIMS_KEY}, kwargs={"number": Ref("claim", "claim_number")}, path="/fhir/Claim/{number}/"),
     R("fhir/^ClaimResponse/$", {CLAIMS_KEY}, post={}, path="/fhir/ClaimResponse/"),
+    # -- reports: aggregates; the zorggroep's own report, the provider's own figures -----------------
+    R("report-home", {ZG_ADMIN, COACH, PLANNER}),
+    R("report-zorggroep", {ZG_ADMIN}, kwargs={"pk": Ref("zorggroep")}),
+    R("report-zorggroep-export", {ZG_ADMIN}, kwargs={"pk": Ref("zorggroep"), "table": "outcomes", "fmt": "csv"}),
+    R("report-zorggroep-export", {ZG_ADMIN}, kwargs={"pk": Ref("zorggroep"), "table": "referrals", "fmt": "xlsx"}),
+    R("report-provider", PROVIDER_CARE, kwargs={"pk": Ref("provider")}),
+    R("report-provider-export", PROVIDER_CARE, kwargs={"pk": Ref("provider"), "table": "caseload", "fmt": "csv"}),
     # -- the privacy officer's audit pages ------------------------------------------------------------
     R("audit-log", {PRIVACY}),
     R("audit-export", {PRIVACY}),

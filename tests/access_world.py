@@ -297,6 +297,8 @@ def build_world() -> World:
     )
     world.objects.update(
         chain=chain,
+        zorggroep=chain.zorggroep,
+        provider=chain.provider,
         patient=patient,
         referral=trajectory.referral,
         trajectory=trajectory,
