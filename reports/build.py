@@ -593,7 +593,7 @@ def _money_section(zorggroep, period, practices, suppress) -> Section:
     if amount:
         references = [
             (amount * Decimal("0.8"), _("80% of the budget")),
-            (amount, _("100%: budget %(year)s") % {"year": year}),
+            (amount, _("100%%: budget %(year)s") % {"year": year}),
         ]
     chart = charts.line_chart(
         id="chart-budget",
