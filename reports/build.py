@@ -57,7 +57,7 @@ def _finish(table: Table, suppress: bool) -> Table:
 
 
 def _month_label(day: datetime.date) -> str:
-    return f"{str(MONTH_NAMES[day.month - 1])[:3].lower()} {day:%y}"
+    return date_format(day, "M y")
 
 
 # -- the zorggroep --------------------------------------------------------------------------------
@@ -354,8 +354,8 @@ def _outcomes_section(practices, outcomes, suppress) -> Section:
     shown = [
         ("started", _("Started")),
         ("ended", _("Ended")),
-        ("quit_self_reported", _("Smoke-free (self-reported)")),
-        ("quit_co_validated", _("Smoke-free (CO < 10 ppm)")),
+        ("quit_self_reported", _("Smoke-free")),
+        ("quit_co_validated", _("CO-validated")),
         ("stopped", _("Stopped")),
         ("dropped_out", _("Dropped out")),
     ]
@@ -514,7 +514,7 @@ def _groups_section(zorggroep, period, suppress) -> Section:
         suppress,
     )
     summary_columns = [
-        Column("groups", _("Groups")),
+        Column("groups", _("Groups"), TEXT),  # groups, not patients: never suppressed
         Column("participants", _("Participants")),
         Column("active", _("Still taking part")),
     ]
@@ -592,18 +592,18 @@ def _money_section(zorggroep, period, practices, suppress) -> Section:
     references = []
     if amount:
         references = [
-            (amount * Decimal("0.8"), _("80% of the budget")),
-            (amount, _("100%%: budget %(year)s") % {"year": year}),
+            (amount * Decimal("0.8"), _("%(share)s of the budget") % {"share": "80%"}),
+            (amount, _("%(share)s: budget %(year)s") % {"share": "100%", "year": year}),
         ]
     chart = charts.line_chart(
         id="chart-budget",
         title=_("Ketenzorg budget %(year)s: used so far") % {"year": year},
         description=_(
-            "The amount invoiced to the zorggroep so far this year, month by month, against the 80% and 100% lines of the year's budget."
+            "The amount invoiced to the zorggroep so far this year, month by month, against the lines at 80 and 100 percent of the year's budget."
         ),
         x_label=_("Month"),
         y_label=_("Euro"),
-        categories=[str(MONTH_NAMES[m - 1])[:3].lower() for m in range(1, 13)],
+        categories=[date_format(datetime.date(year, m, 1), "M") for m in range(1, 13)],
         values=cumulative,
         references=references,
     )

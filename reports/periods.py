@@ -55,7 +55,10 @@ class Period:
         if self.kind == MONTH:
             return f"{MONTH_NAMES[self.start.month - 1]} {self.start.year}"
         if self.kind == QUARTER:
-            return f"{_('quarter')} {(self.start.month - 1) // 3 + 1} {self.start.year}"
+            return _("quarter %(number)s %(year)s") % {
+                "number": (self.start.month - 1) // 3 + 1,
+                "year": self.start.year,
+            }
         return str(self.start.year)
 
     @property
