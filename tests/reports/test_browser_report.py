@@ -1,6 +1,8 @@
 """In Chromium: the zorggroep admin opens the report from the menu, picks a period, sees the
 charts with their tables and downloads a table as CSV."""
 
+from pathlib import Path
+
 import pytest
 from django.utils import timezone
 
@@ -45,5 +47,5 @@ def test_zorggroep_admin_opens_the_report_with_charts_and_exports_a_table(
         page.screenshot(path=str(ARTIFACTS / "zorggroep-report.png"), full_page=True)
         with page.expect_download() as download:
             page.click("#export-outcomes-csv")
-        text = open(download.value.path(), encoding="utf-8-sig").read()
+        text = Path(download.value.path()).read_text(encoding="utf-8-sig")
         assert "Praktijk A" in text and "< 5" in text
