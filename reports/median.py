@@ -21,12 +21,10 @@ class Median(Aggregate):
     allow_distinct = False
 
     def as_postgresql(self, compiler, connection, **extra_context):
-        return self.as_sql(
-            compiler,
-            connection,
-            template="percentile_cont(0.5) WITHIN GROUP (ORDER BY %(expressions)s)",
-            **extra_context,
-        )
+        # The template as an attribute: Aggregate.as_sql wraps it in FILTER (WHERE ...) itself.
+        clone = self.copy()
+        clone.template = "percentile_cont(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+        return super(Median, clone).as_sql(compiler, connection, **extra_context)
 
 
 class SecondsBetween(Func):
@@ -35,8 +33,12 @@ class SecondsBetween(Func):
     output_field = FloatField()
     arity = 2
 
+    def __init__(self, earlier, later, **extra):
+        # Stored as (later, earlier): both templates read "later minus earlier".
+        super().__init__(later, earlier, **extra)
+
     def as_postgresql(self, compiler, connection, **extra_context):
-        return self.as_sql(
+        return super().as_sql(
             compiler,
             connection,
             template="EXTRACT(EPOCH FROM (%(expressions)s))",
@@ -45,18 +47,10 @@ class SecondsBetween(Func):
         )
 
     def as_sql(self, compiler, connection, **extra_context):
-        # SQLite and others: julianday() of each, in days; the arguments come reversed (later
-        # minus earlier) so both templates read "second minus first".
-        return super().as_sql(
-            compiler,
-            connection,
-            template="((julianday(%(expressions)s)) * 86400.0)",
-            arg_joiner=") - julianday(",
-            **extra_context,
-        )
-
-    def __init__(self, earlier, later, **extra):
-        super().__init__(later, earlier, **extra)
+        # SQLite (and the rest): julianday() of each, in days.
+        extra_context.setdefault("template", "((julianday(%(expressions)s)) * 86400.0)")
+        extra_context.setdefault("arg_joiner", ") - julianday(")
+        return super().as_sql(compiler, connection, **extra_context)
 
 
 class _MedianAggregate:
