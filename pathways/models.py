@@ -168,6 +168,9 @@ class Trajectory(ConcurrentTransitionMixin, models.Model):
         indexes = [
             models.Index(fields=["coach", "state"]),
             models.Index(fields=["provider", "state"]),
+            # The reports find a period's trajectories by these dates (docs/explain/reports.md).
+            models.Index(fields=["intake_date"], name="trajectory_intake_date"),
+            models.Index(fields=["end_date"], name="trajectory_end_date"),
         ]
 
     def __str__(self) -> str:

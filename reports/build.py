@@ -67,7 +67,9 @@ def zorggroep_report(zorggroep, period: Period, *, today: datetime.date, suppres
         _referrals_section(zorggroep, period, practices, suppress),
         _first_contact_section(zorggroep, period, practices, today, suppress),
     ]
-    outcomes = queries.outcomes_by_practice(zorggroep, period, today)
+    outcomes = queries.outcomes_by_practice(
+        zorggroep, period, today, practice_ids=[p["pk"] for p in practices]
+    )
     sections.append(_outcomes_section(practices, outcomes, suppress))
     sections.append(_escalations_section(zorggroep, period, practices, outcomes, suppress))
     sections.append(_groups_section(zorggroep, period, suppress))
@@ -127,7 +129,9 @@ def _referrals_section(zorggroep, period, practices, suppress) -> Section:
         suppress,
     )
     months = period.trend_months(12)
-    per_month = queries.referrals_per_month(months=months, practice__zorggroep=zorggroep)
+    per_month = queries.referrals_per_month(
+        months=months, practice_id__in=queries._practices_of(zorggroep)
+    )
     month_table = _month_table(months, per_month, suppress)
     quarter = period.quarter()
     silent = queries.practices_without_referrals(zorggroep, quarter)

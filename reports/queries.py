@@ -123,7 +123,7 @@ def zorggroep_practices(zorggroep) -> list[dict]:
 
 def referrals_by_practice_and_channel(zorggroep, period: Period) -> dict[int, dict[str, int]]:
     rows = (
-        Referral.objects.filter(_received_in(period), practice__zorggroep=zorggroep)
+        Referral.objects.filter(_received_in(period), practice_id__in=_practices_of(zorggroep))
         .order_by()
         .values("practice_id", "channel")
         .annotate(n=Count("pk"))
@@ -172,7 +172,7 @@ def practices_without_referrals(zorggroep, quarter: Period) -> list[dict]:
 
 def first_contact_by_practice(zorggroep, period: Period, today: datetime.date):
     """Per practice, and for the whole zorggroep (a median does not add up): two queries."""
-    scope = Referral.objects.filter(_received_in(period), practice__zorggroep=zorggroep)
+    scope = Referral.objects.filter(_received_in(period), practice_id__in=_practices_of(zorggroep))
     counts = _first_contact_counts(period, today)
     per_practice = {
         row["practice_id"]: _with_measured(row)
@@ -239,17 +239,37 @@ def _outcome_counts(period: Period, today: datetime.date) -> dict:
 
 
 def _relevant_trajectories(period: Period) -> Q:
+    """Every trajectory a figure of the period can count, as ranges an index can answer: started,
+    ended or due for the 12-month call in the period, or in care across the whole period (started
+    before it and not ended, or ended after it)."""
     return (
         _in("intake_date", period)
         | _in("end_date", period)
         | _in("follow_up_due", period)
-        | _in_care(period)
+        | Q(end_date__isnull=True, intake_date__lt=period.start)
+        | Q(end_date__gt=period.end, intake_date__lt=period.start)
     )
 
 
-def outcomes_by_practice(zorggroep, period: Period, today: datetime.date) -> dict[int, dict]:
+def _practices_of(zorggroep):
+    """The zorggroep's practices as a subquery (a semi-join on the practice id, not a join per
+    practice)."""
+    return Practice.objects.filter(zorggroep=zorggroep).values("pk")
+
+
+def _practice_ids(zorggroep) -> list[int]:
+    """The zorggroep's practices as a list of ids: the planner then filters the period's rows once
+    instead of looking up the period's rows practice by practice."""
+    return list(Practice.objects.filter(zorggroep=zorggroep).values_list("pk", flat=True))
+
+
+def outcomes_by_practice(
+    zorggroep, period: Period, today: datetime.date, practice_ids=None
+) -> dict[int, dict]:
+    if practice_ids is None:
+        practice_ids = _practice_ids(zorggroep)
     rows = (
-        Trajectory.objects.filter(_relevant_trajectories(period), practice__zorggroep=zorggroep)
+        Trajectory.objects.filter(_relevant_trajectories(period), practice_id__in=practice_ids)
         .order_by()
         .values("practice_id")
         .annotate(**_outcome_counts(period, today))
@@ -261,7 +281,9 @@ def escalations_by_practice(zorggroep, period: Period) -> dict[int, dict]:
     start, end = _bounds(period)
     rows = (
         Escalation.objects.filter(
-            created_at__gte=start, created_at__lt=end, trajectory__practice__zorggroep=zorggroep
+            created_at__gte=start,
+            created_at__lt=end,
+            trajectory__practice_id__in=_practices_of(zorggroep),
         )
         .order_by()
         .values("trajectory__practice_id")
@@ -365,7 +387,9 @@ def payers_by_practice(zorggroep, period: Period) -> dict[int, dict]:
     )
     rows = (
         Trajectory.objects.filter(
-            _in("end_date", period), state__in=ENDED_STATES, practice__zorggroep=zorggroep
+            _in("end_date", period),
+            state__in=ENDED_STATES,
+            practice_id__in=_practices_of(zorggroep),
         )
         .order_by()
         .values("practice_id")
