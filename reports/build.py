@@ -75,7 +75,7 @@ def zorggroep_report(zorggroep, period: Period, *, today: datetime.date, suppres
     sections.append(_groups_section(zorggroep, period, suppress))
     sections.append(_money_section(zorggroep, period, practices, suppress))
     if apps.is_installed("campaigns"):
-        sections.append(_campaigns_section(zorggroep))
+        sections.append(_campaigns_section(zorggroep, suppress))
     return Report(
         title=_("Report %(name)s") % {"name": zorggroep.name},
         period=period,
@@ -647,16 +647,57 @@ def _money_section(zorggroep, period, practices, suppress) -> Section:
     )
 
 
-def _campaigns_section(zorggroep) -> Section:
-    """Integration point for the letter campaign (brievenactie), app ``campaigns``."""
+CAMPAIGN_STEPS = [
+    ("sent", gettext_lazy("Sent")),
+    ("answered", gettext_lazy("Answered")),
+    ("referred", gettext_lazy("Referred")),
+    ("started", gettext_lazy("Started")),
+    ("quit", gettext_lazy("Quit")),
+]
+
+
+def _campaigns_section(zorggroep, suppress: bool = True) -> Section:
+    """Integration point for the letter campaign (brievenactie), app ``campaigns``: its
+    ``campaigns.queries.campaign_funnels_for_zorggroep(zorggroep)`` gives one dict per campaign
+    with ``name`` (campaign and practice) and the counts ``sent``, ``answered``, ``referred``,
+    ``started`` and ``quit``. Counts of people, so suppressed like every other count."""
     from campaigns.queries import campaign_funnels_for_zorggroep
 
+    columns = [Column(key, label) for key, label in CAMPAIGN_STEPS]
+    rows = [
+        {"label": str(f.get("name", "")), **{k: int(f.get(k) or 0) for k, _l in CAMPAIGN_STEPS}}
+        for f in campaign_funnels_for_zorggroep(zorggroep)
+    ]
+    table = _finish(
+        Table(
+            "campaigns",
+            _("Letter campaigns: from letter to quitting"),
+            _("Campaign"),
+            columns,
+            rows,
+            _sum_rows(rows, columns),
+            rows_add_up=True,
+        ),
+        suppress,
+    )
+    chart = charts.bar_chart(
+        id="chart-campaigns",
+        title=_("Letter campaigns of the zorggroep's practices: the funnel"),
+        description=_("One bar per step, all campaigns together."),
+        x_label=_("Step"),
+        y_label=_("People"),
+        categories=[str(label) for _k, label in CAMPAIGN_STEPS],
+        series=[(_("People"), [table.value(len(rows), k) for k, _l in CAMPAIGN_STEPS])],
+    )
     return Section(
         "campaigns",
         _("Letter campaigns"),
-        [],
-        definition=_("The letter campaigns (brievenactie) of the zorggroep's practices."),
-        extra={"campaign_funnels": campaign_funnels_for_zorggroep(zorggroep)},
+        [table],
+        [chart],
+        definition=_(
+            "The letter campaigns (brievenactie) of the zorggroep's practices: letters sent, "
+            "people who answered, were referred, started a trajectory and quit."
+        ),
     )
 
 
