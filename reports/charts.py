@@ -91,11 +91,17 @@ def bar_chart(
     chart = Chart(id, title, description, x_label, y_label)
     if stacked:
         peak = max(
-            (sum(v or 0 for v in values) for values in zip(*[s[1] for s in series], strict=True)),
+            (
+                sum(v for v in values if isinstance(v, int | float | Decimal))
+                for values in zip(*[s[1] for s in series], strict=True)
+            ),
             default=0,
         )
     else:
-        peak = max((v or 0 for _, values in series for v in values), default=0)
+        peak = max(
+            (v for _, values in series for v in values if isinstance(v, int | float | Decimal)),
+            default=0,
+        )
     top_value = _nice_max(float(peak))
     _axes(chart, top_value)
     bottom = chart.plot_bottom
@@ -111,6 +117,8 @@ def bar_chart(
             value = values[c]
             if value is None:
                 hidden = True
+                continue
+            if isinstance(value, str):
                 continue
             height = plot_height * float(value) / top_value
             x = x0 if stacked else x0 + s * bar_width
@@ -182,8 +190,9 @@ def hbar_chart(
     for i, (category, value) in enumerate(zip(categories, values, strict=True)):
         y = TOP + i * row + 4
         chart.texts.append({"x": left - 6, "y": y + 13, "text": category, "cls": "tick end"})
-        if value is None:
-            chart.texts.append({"x": left + 4, "y": y + 13, "text": HIDDEN, "cls": "hidden-mark"})
+        if value is None or isinstance(value, str):
+            text = HIDDEN if value is None else value
+            chart.texts.append({"x": left + 4, "y": y + 13, "text": text, "cls": "hidden-mark"})
             continue
         width = plot_width * min(float(value), maximum) / maximum
         chart.rects.append(

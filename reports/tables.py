@@ -147,9 +147,12 @@ class Table:
         return self.cells(len(self.rows))
 
     def value(self, index: int, key: str):
-        """The shown number of a cell (None when hidden): what a chart may draw."""
+        """The shown number of a cell: what a chart may draw (None when hidden, "–" for none)."""
         column = next(c for c in self.columns if c.key == key)
-        return self._cell(index, self.all_rows()[index], column).value
+        cell = self._cell(index, self.all_rows()[index], column)
+        if cell.value is None and not cell.hidden:
+            return NOT_APPLICABLE  # nothing to count (no denominator): not a hidden figure
+        return cell.value
 
     # -- export --------------------------------------------------------------------------------
     def export_rows(self) -> list[list[Cell | str]]:
