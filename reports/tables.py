@@ -12,8 +12,10 @@ and neither its numerator nor its denominator is hidden.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from html import escape
 
 from django.utils.formats import number_format
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 COUNT, SHARE, MEDIAN, TEXT, MONEY = "count", "share", "median", "text", "money"
@@ -39,6 +41,10 @@ class Cell:
     value: object  # the number when it is shown, else None
     hidden: bool = False
     kind: str = COUNT
+
+    @property
+    def css(self) -> str:
+        return ("" if self.kind == TEXT else "num") + (" suppressed" if self.hidden else "")
 
 
 @dataclass
@@ -140,6 +146,31 @@ class Table:
 
     def body(self) -> list[tuple[dict, list[Cell]]]:
         return [(row, self.cells(i)) for i, row in enumerate(self.rows)]
+
+    @staticmethod
+    def _row_html(label, cells: list[Cell]) -> str:
+        # Every text escaped (names of practices and coaches are typed by people); the classes are
+        # our own constants.
+        tds = "".join(f'<td class="{c.css}">{escape(c.text)}</td>' for c in cells)
+        return f'<th scope="row">{escape(str(label))}</th>{tds}'
+
+    def body_html(self):
+        """The rows as HTML: a report of 120 practices renders many times faster than through
+        template tags per cell."""
+        return mark_safe(  # noqa: S308 - built from escaped text only (_row_html)
+            "\n".join(
+                f"<tr>{self._row_html(row.get('label', ''), cells)}</tr>"
+                for row, cells in self.body()
+            )
+        )
+
+    def total_html(self):
+        cells = self.total_cells()
+        if cells is None:
+            return ""
+        return mark_safe(  # noqa: S308 - built from escaped text only (_row_html)
+            f'<tr class="total">{self._row_html(self.total.get("label", ""), cells)}</tr>'
+        )
 
     def total_cells(self) -> list[Cell] | None:
         if self.total is None:
