@@ -49,6 +49,9 @@ def main() -> None:
     )
     parser.add_argument("--trajectories", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--periods", choices=["quarter", "year", "both"], default="both", help="which periods"
+    )
     args = parser.parse_args()
     with throwaway_database() as vendor:
         setup_django()
@@ -64,6 +67,8 @@ def main() -> None:
         pk = region.zorggroep_id
         admin, coach = region.zorggroep_admin, region.coach
         periods = [("this quarter", ""), ("a whole year", f"?period={today.year}")]
+        if args.periods != "both":
+            periods = [periods[0] if args.periods == "quarter" else periods[1]]
         for label, query in periods:
             queries_seen = set()
 
