@@ -30,6 +30,7 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("claims_pull", ["--claims", "100000"], ["--claims", "10000"]),
     ("reminder_scan", ["--trajectories", "1000000"], ["--trajectories", "100000"]),
     ("caseload", ["--trajectories", "1000000"], ["--trajectories", "100000"]),
+    ("reports", ["--trajectories", "1000000"], ["--trajectories", "100000"]),
     ("invoice_run", ["--trajectories", "10000"], ["--trajectories", "2000"]),
     ("fhir_intake", [], ["--quick"]),
     ("letters", [], ["--quick"]),

@@ -175,6 +175,9 @@ class Trajectory(ConcurrentTransitionMixin, models.Model):
                 condition=Q(state__in=FOLLOW_UP_STATES),
                 name="trajectory_follow_up_calls",
             ),
+            # The reports find a period's trajectories by these dates (docs/explain/reports.md).
+            models.Index(fields=["intake_date"], name="trajectory_intake_date"),
+            models.Index(fields=["end_date"], name="trajectory_end_date"),
         ]
 
     def __str__(self) -> str:

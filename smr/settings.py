@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "billing",
     "reminders",
     "campaigns",
+    "reports",
     # After the django_otp plugins: accounts/admin.py takes their device admins away.
     "accounts",
     "axes",

@@ -36,6 +36,7 @@ urlpatterns = [
     # The public answer page of the letter campaigns: no login, a short address to type.
     path("reactie/", include(campaign_answer_patterns)),
     path("audit/", include("audit.urls")),
+    path("reports/", include("reports.urls")),
     path("healthz", healthz, name="healthz"),
     path("api/", include((api_patterns, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -256,6 +256,13 @@ RULES = [
     R("invitee-letter-pdf", CAMPAIGN_TEAM, kwargs={"pk": Ref("invitee")}),
     R("campaign-answer", EVERYONE, note="the invitee's answer page: no login, rate-limited"),
     R("campaign-answer-thanks", EVERYONE, kwargs={"answer": "yes"}),
+    # -- reports: aggregates; the zorggroep's own report, the provider's own figures -----------------
+    R("report-home", {ZG_ADMIN, COACH, PLANNER}),
+    R("report-zorggroep", {ZG_ADMIN}, kwargs={"pk": Ref("zorggroep")}),
+    R("report-zorggroep-export", {ZG_ADMIN}, kwargs={"pk": Ref("zorggroep"), "table": "outcomes", "fmt": "csv"}),
+    R("report-zorggroep-export", {ZG_ADMIN}, kwargs={"pk": Ref("zorggroep"), "table": "referrals", "fmt": "xlsx"}),
+    R("report-provider", PROVIDER_CARE, kwargs={"pk": Ref("provider")}),
+    R("report-provider-export", PROVIDER_CARE, kwargs={"pk": Ref("provider"), "table": "caseload", "fmt": "csv"}),
     # -- the privacy officer's audit pages ------------------------------------------------------------
     R("audit-log", {PRIVACY}),
     R("audit-export", {PRIVACY}),

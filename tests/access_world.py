@@ -300,6 +300,8 @@ def build_world() -> World:
         campaign=campaign,
         invitee=invitee,
         chain=chain,
+        zorggroep=chain.zorggroep,
+        provider=chain.provider,
         patient=patient,
         referral=trajectory.referral,
         trajectory=trajectory,

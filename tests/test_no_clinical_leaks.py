@@ -53,6 +53,13 @@ CLINICAL_MARKERS = (
     "smoking_status",
 )
 
+# The zorggroep's report shows outcomes as counts and shares of many patients (how many quit, CO
+# below 10 ppm as the definition): the words are there, no patient's own data. The planted texts
+# and the fixture patient's CO value must still never appear on it.
+AGGREGATE_REPORTS = {"report-zorggroep", "report-zorggroep-export"}
+AGGREGATE_WORDS = {"rookvrij", "smoke-free", "ppm"}
+PATIENT_MARKERS = tuple(m for m in CLINICAL_MARKERS if m not in AGGREGATE_WORDS)
+
 WALK = [
     (endpoint, rule)
     for endpoint in endpoints()
@@ -86,10 +93,11 @@ def test_the_planted_clinical_texts_are_on_the_care_teams_pages(world, client, d
 @pytest.mark.parametrize(("endpoint", "rule"), WALK, ids=IDS)
 def test_insurers_and_the_zorggroep_never_see_clinical_data(endpoint, rule, world, db):
     leaks = []
+    markers = PATIENT_MARKERS if rule.name in AGGREGATE_REPORTS else CLINICAL_MARKERS
     for name in NON_CLINICAL:
         client = world.clients[name]
         body = ask(client, world, rule).body
-        leaks += [f"{name} sees {marker!r}" for marker in CLINICAL_MARKERS if marker in body]
+        leaks += [f"{name} sees {marker!r}" for marker in markers if marker in body]
     assert not leaks, f"{world.url(rule)}: " + "; ".join(leaks)
 
 

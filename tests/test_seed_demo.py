@@ -4,6 +4,7 @@ from django.core.management import call_command
 
 from carechain.models import Membership, Patient, Practice, Role, User
 from carechain.validators import validate_bsn
+from reports.demo import HISTORY_SIZE
 
 
 def test_seed_demo_builds_the_chain_and_is_idempotent(db):
@@ -23,7 +24,8 @@ def test_seed_demo_builds_the_chain_and_is_idempotent(db):
         Membership.objects.count(),
     )
     assert Practice.objects.count() == 4
-    assert Patient.objects.count() == 60
+    # the chain's 60, and the earlier care the reports show (reports.demo)
+    assert Patient.objects.count() == 60 + HISTORY_SIZE
     assert Membership.objects.filter(role=Role.COACH).count() == 3
     assert Membership.objects.filter(role=Role.POH_GGZ).count() == 4
     for bsn in Patient.objects.values_list("bsn", flat=True):
