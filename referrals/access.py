@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from carechain.access import INTAKE, Actor, register_patient_scope
+from carechain.access import FEEDBACK, INTAKE, Actor, register_patient_scope
 from carechain.models import PRACTICE_ROLES, Role
 
 from .models import Referral
@@ -17,7 +17,7 @@ def referral_filter(actor: Actor) -> Q:
     practice_ids = actor.org_ids(*PRACTICE_ROLES)
     if practice_ids:
         condition |= Q(practice_id__in=practice_ids)
-    intake_ids = actor.org_ids(INTAKE)
+    intake_ids = actor.org_ids(INTAKE, FEEDBACK)
     if intake_ids:
         condition |= Q(practice_id__in=intake_ids) | Q(practice__zorggroep_id__in=intake_ids)
     provider_ids = actor.org_ids(*PROVIDER_CARE_ROLES)

@@ -8,6 +8,7 @@ can be told, over FHIR or in the browser, where their referral stands.
 from __future__ import annotations
 
 import datetime
+import uuid
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
@@ -97,6 +98,13 @@ class ReferralQuerySet(models.QuerySet):
 
 
 class Referral(FSMModelMixin, models.Model):
+    public_id = models.UUIDField(
+        _("public identifier"),
+        default=uuid.uuid4,
+        unique=True,
+        editable=False,
+        help_text=_("The referral's identifier outside this platform (FHIR Task id)."),
+    )
     patient = models.ForeignKey(
         Patient, on_delete=models.PROTECT, related_name="referrals", verbose_name=_("patient")
     )
@@ -200,7 +208,11 @@ class Referral(FSMModelMixin, models.Model):
                 name="referral_unique_external_id",
             ),
         ]
-        indexes = [models.Index(fields=["provider", "state", "received_at"])]
+        indexes = [
+            models.Index(fields=["provider", "state", "received_at"]),
+            # What changed since a referrer's last poll (FHIR _lastUpdated, REST modified_after).
+            models.Index(fields=["updated_at", "public_id"], name="referral_changed_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{_('Referral')} {self.pk} · {self.patient}"
@@ -386,6 +398,13 @@ class FeedbackLetter(models.Model):
         SENT = "sent", _("sent")
         FAILED = "failed", _("failed")
 
+    public_id = models.UUIDField(
+        _("public identifier"),
+        default=uuid.uuid4,
+        unique=True,
+        editable=False,
+        help_text=_("The identifier of this feedback outside this platform (FHIR Bundle id)."),
+    )
     referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="letters")
     kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
     key = models.CharField(
@@ -426,4 +445,4 @@ class FeedbackLetter(models.Model):
     @property
     def message_id(self) -> str:
         """Stable Message-ID: a resend after an interrupted delivery is recognisable as the same."""
-        return f"<feedback-letter-{self.pk}-{self.key.replace(':', '-')}@smr-ketenzorg>"
+        return f"<feedback-letter-{self.public_id}@smr-ketenzorg>"
