@@ -213,8 +213,8 @@ RULES = [
     # -- REST API -------------------------------------------------------------------------------------
     R("api:patient-list", PATIENT_CARE | {INTAKE_KEY}),
     R("api:patient-detail", PATIENT_CARE | {INTAKE_KEY}, kwargs={"pk": Ref("patient")}),
-    R("api:referral-list", PATIENT_CARE | {INTAKE_KEY}),
-    R("api:referral-detail", PATIENT_CARE | {INTAKE_KEY}, kwargs={"pk": Ref("referral")}),
+    R("api:referral-list", PATIENT_CARE | REFERRER_KEYS),
+    R("api:referral-detail", PATIENT_CARE | REFERRER_KEYS, kwargs={"pk": Ref("referral")}),
     R("api:referral-accept", PROVIDER_CARE, kwargs={"pk": Ref("referral")}, post={}),
     R("api:referral-assign", PROVIDER_CARE, kwargs={"pk": Ref("referral")}, post={}),
     R("api:referral-close-unreachable", PROVIDER_CARE, kwargs={"pk": Ref("referral")}, post={}),

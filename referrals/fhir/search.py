@@ -122,13 +122,20 @@ def _interval(text: str, original: str) -> tuple[datetime.datetime, datetime.dat
         day = parse_date(text) if "T" not in text else None
     except ValueError:
         moment = day = None
-    if moment is not None:
-        if timezone.is_naive(moment):
-            moment = timezone.make_aware(moment)
-        return moment, moment
-    if day is not None:
-        start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
-        return start, start + datetime.timedelta(days=1)
+    try:
+        # In UTC: PostgreSQL refuses offsets beyond ±15:59 that Python accepts.
+        if moment is not None:
+            if timezone.is_naive(moment):
+                moment = timezone.make_aware(moment)
+            moment = moment.astimezone(datetime.UTC)
+            return moment, moment
+        if day is not None:
+            start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+            return start.astimezone(datetime.UTC), (start + datetime.timedelta(days=1)).astimezone(
+                datetime.UTC
+            )
+    except (OverflowError, ValueError):
+        pass
     raise FhirError(
         400,
         "value",
