@@ -201,6 +201,7 @@ RULES = [
     R("group-join", {COACH}, kwargs={"pk": Ref("group")}),
     R("group-attendance", {POH_GGZ}, kwargs={"pk": Ref("group"), "meeting_pk": Ref("meeting")}),
     R("group-leave", {POH_GGZ, COACH}, kwargs={"pk": Ref("participant")}),
+    R("group-sharing-consent", {COACH}, kwargs={"pk": Ref("participant")}, post={}),
     R("appointment-book", PROVIDER_CARE, kwargs={"trajectory_id": Ref("trajectory")}),
     R("appointment-cancel", PROVIDER_CARE, kwargs={"pk": Ref("appointment")}),
     R("appointment-send-confirmation", PROVIDER_CARE, kwargs={"pk": Ref("appointment")}, post={}),
