@@ -8,10 +8,10 @@ after the transaction commits (``referrals.webhooks``).
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.utils import timezone
 
 from .models import Referral
+from .webhooks import webhooks_queue
 
 
 class Event:
@@ -22,12 +22,7 @@ class Event:
 
 
 def notify_referrer(*, referral_id: int, event: str) -> None:
-    """Call inside the transaction that made the change."""
+    """Call inside the transaction that made the change: the notifications are outbox rows of
+    that transaction, sent after it commits."""
     Referral.objects.filter(pk=referral_id).update(updated_at=timezone.now())
-    transaction.on_commit(lambda: _push(referral_id, event))
-
-
-def _push(referral_id: int, event: str) -> None:
-    from .webhooks import webhooks_enqueue
-
-    webhooks_enqueue(referral_id=referral_id, event=event)
+    webhooks_queue(referral_id=referral_id, event=event)

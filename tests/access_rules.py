@@ -171,6 +171,7 @@ RULES = [
     R("referral-create", PRACTICE),
     R("referral-worklist", PROVIDER_CARE),
     R("letters-failed", PROVIDER_CARE),
+    R("webhook-deliveries", {PLANNER}),
     R("letter-download", PATIENT_CARE, kwargs={"pk": Ref("letter")}),
     R("referral-detail", PATIENT_CARE, kwargs={"pk": Ref("referral")}),
     R("referral-action", PROVIDER_CARE, kwargs={"pk": Ref("referral"), "action": "accept"}, post={}),
