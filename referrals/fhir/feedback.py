@@ -24,6 +24,7 @@ import base64
 import hashlib
 import uuid
 
+from django.utils import translation
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 from fhir.resources.R4B.bundle import Bundle
@@ -75,7 +76,13 @@ _MEDICATION_TAKEN = {FeedbackLetter.Kind.END_OF_TREATMENT}
 
 def feedback_bundle(letter: FeedbackLetter, *, pdf: bytes | None) -> Bundle:
     """The document Bundle of one feedback moment; ``letter`` comes with its referral, practice,
-    provider and patient. ``pdf`` is the rendered letter (None while it is still being rendered)."""
+    provider and patient. ``pdf`` is the rendered letter (None while it is still being rendered).
+    Dutch, as the letter is: it is a document for a Dutch GP practice, whoever asks for it."""
+    with translation.override("nl"):
+        return _feedback_bundle(letter, pdf=pdf)
+
+
+def _feedback_bundle(letter: FeedbackLetter, *, pdf: bytes | None) -> Bundle:
     referral: Referral = letter.referral
     facts, moment = letter.facts, letter.facts.get("moment", {})
     when = _instant(letter.created_at)
