@@ -31,7 +31,7 @@ from carechain.models import Organisation, OrganisationAPIKey, Role
 from carechain.validators import normalise_bsn, validate_agb, validate_bsn
 
 from .models import Claim, RejectionReason
-from .services import claim_number as make_claim_number
+from .services import claim_number_next_version
 
 MAX_ANSWERS = 500
 CENT = Decimal("0.01")
@@ -354,7 +354,7 @@ def claim_resubmit(
         prestatie=claim.prestatie,
         version=version,
         insurer_id=claim.insurer_id,
-        claim_number=make_claim_number(claim.trajectory_id, claim.prestatie, version),
+        claim_number=claim_number_next_version(claim.claim_number, version),
         uzovi=claim.uzovi,
         provider_agb=claim.provider_agb,
         prestatie_code=claim.prestatie_code,

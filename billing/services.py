@@ -160,8 +160,16 @@ def _performer_agb(trajectory: Trajectory) -> str:
     ) or trajectory.provider.agb
 
 
-def claim_number(trajectory_id: int, prestatie: Prestatie, version: int) -> str:
-    return f"SMR-{trajectory_id:08d}-{prestatie.code}-{version}"
+def claim_number(trajectory: Trajectory, prestatie: Prestatie, version: int) -> str:
+    """The number the insurer sees: random per trajectory (from its referral's public id, never a
+    database id), then the prestatie and the version, e.g. SMR-3F9A0C21B7E4-SMR01-1."""
+    series = trajectory.referral.public_id.hex[:12].upper()
+    return f"SMR-{series}-{prestatie.code}-{version}"
+
+
+def claim_number_next_version(number: str, version: int) -> str:
+    """A corrected claim keeps its series and prestatie; only the version changes."""
+    return f"{number.rsplit('-', 1)[0]}-{version}"
 
 
 @transaction.atomic
@@ -237,7 +245,7 @@ def billing_decide(*, trajectory_id: int) -> BillingDecision | None:
                 prestatie=prestatie,
                 version=1,
                 insurer=insurance.insurer,
-                claim_number=claim_number(trajectory.pk, prestatie, 1),
+                claim_number=claim_number(trajectory, prestatie, 1),
                 bsn=patient.bsn,
                 patient_name=patient.full_name,
                 birth_date=patient.birth_date,

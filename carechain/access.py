@@ -21,6 +21,13 @@ from .models import Membership, OrganisationAPIKey, Patient, Practice, Role
 
 # Pseudo-role of a referral-intake API key (a practice's or zorggroep's system, not a person).
 INTAKE = "intake"
+# Pseudo-role of a feedback key: the referrer's system reading its referrals' status and feedback.
+FEEDBACK = "feedback"
+_KEY_ROLES = {
+    OrganisationAPIKey.Purpose.CLAIMS: Role.INSURER,
+    OrganisationAPIKey.Purpose.REFERRAL_INTAKE: INTAKE,
+    OrganisationAPIKey.Purpose.FEEDBACK: FEEDBACK,
+}
 
 
 @dataclass(frozen=True)
@@ -62,7 +69,7 @@ class Actor:
     @classmethod
     def for_api_key(cls, key: OrganisationAPIKey, *, channel: str, ip: str | None) -> Actor:
         organisation = key.organisation
-        role = Role.INSURER if key.purpose == OrganisationAPIKey.Purpose.CLAIMS else INTAKE
+        role = _KEY_ROLES[key.purpose]
         grant = Grant(role, organisation.pk, organisation.name, organisation.kind)
         return cls(api_key=key, grants=(grant,), channel=channel, ip=ip)
 
@@ -188,6 +195,7 @@ def role_required(*roles: str):
 
 
 __all__ = [
+    "FEEDBACK",
     "INTAKE",
     "Actor",
     "Grant",

@@ -569,6 +569,7 @@ class OrganisationAPIKey(AbstractAPIKey):
     class Purpose(models.TextChoices):
         REFERRAL_INTAKE = "referral_intake", _("Referral intake (ZorgDomein, KIS, REST)")
         CLAIMS = "claims", _("Insurer claims")
+        FEEDBACK = "feedback", _("Feedback to the referrer (read only: KIS, HIS)")
 
     organisation = models.ForeignKey(
         Organisation,
@@ -601,6 +602,7 @@ class OrganisationAPIKey(AbstractAPIKey):
     PURPOSE_ORGANISATION_KINDS: ClassVar = {
         Purpose.REFERRAL_INTAKE: {Organisation.Kind.PRACTICE, Organisation.Kind.ZORGGROEP},
         Purpose.CLAIMS: {Organisation.Kind.INSURER},
+        Purpose.FEEDBACK: {Organisation.Kind.PRACTICE, Organisation.Kind.ZORGGROEP},
     }
 
     class Meta(AbstractAPIKey.Meta):

@@ -27,12 +27,20 @@ class GroupForm(forms.Form):
         required=False,
         help_text=_("Optional, e.g. 'Terugvalpreventie Almere-Haven'."),
     )
+    is_zorggroep_shared = forms.BooleanField(
+        label=_("Shared group of the zorggroep"),
+        required=False,
+        help_text=_(
+            "Quitters of other practices join too; you see them by name only when they consented."
+        ),
+    )
 
     def __init__(self, *args, locations=None, editing=False, **kwargs):
         super().__init__(*args, **kwargs)
         if editing:
             del self.fields["location"]
             del self.fields["year"]
+            del self.fields["is_zorggroep_shared"]
         else:
             self.fields["location"].queryset = locations
 

@@ -92,8 +92,45 @@ def groups_for(actor: Actor) -> QuerySet[RelapsePreventionGroup]:
     return RelapsePreventionGroup.objects.filter(group_filter(actor))
 
 
+def participant_filter(actor: Actor) -> Q:
+    """Participants this actor sees by name. The coaches of the provider see everyone they
+    brought; the POH-GGZ of the group's practice sees her own practice's patients, and those of
+    other practices only in a shared zorggroep group with the patient's recorded consent. Everyone
+    else in the group is a count on her pages (``named_participants``)."""
+    condition = Q(pk__in=[])
+    provider_ids = actor.org_ids(Role.COACH)
+    if provider_ids:
+        condition |= Q(group__location__provider_id__in=provider_ids)
+    practice_ids = actor.org_ids(Role.POH_GGZ)
+    if practice_ids:
+        condition |= Q(group__location__practice_id__in=practice_ids) & (
+            Q(trajectory__practice_id__in=practice_ids)
+            | Q(group__is_zorggroep_shared=True, sharing_consent_at__isnull=False)
+        )
+    return condition
+
+
 def participants_for(actor: Actor) -> QuerySet[GroupParticipant]:
-    return GroupParticipant.objects.filter(group__in=groups_for(actor))
+    return GroupParticipant.objects.filter(participant_filter(actor))
+
+
+def names_participant(actor: Actor, participant: GroupParticipant) -> bool:
+    """``participant_filter`` for one participant already loaded (with group, location and
+    trajectory), so a page of prefetched rows needs no further query."""
+    group = participant.group
+    if group.location.provider_id in actor.org_ids(Role.COACH):
+        return True
+    practice_ids = actor.org_ids(Role.POH_GGZ)
+    return group.location.practice_id in practice_ids and (
+        participant.trajectory.practice_id in practice_ids
+        or (group.is_zorggroep_shared and participant.sharing_consent_at is not None)
+    )
+
+
+def named_participants(actor: Actor, participants) -> tuple[list, int]:
+    """(the participants shown by name, how many others there are)."""
+    named = [p for p in participants if names_participant(actor, p)]
+    return named, len(participants) - len(named)
 
 
 def runs_group(actor: Actor, group: RelapsePreventionGroup) -> bool:
@@ -121,7 +158,7 @@ def _get_participant(actor: Actor, participant_id) -> GroupParticipant:
         return (
             GroupParticipant.objects.select_for_update(of=("self",))
             .select_related("group__location", "joined_at", "trajectory__patient")
-            .filter(group__in=groups_for(actor))
+            .filter(participant_filter(actor))
             .get(pk=participant_id)
         )
     except (GroupParticipant.DoesNotExist, ValueError, TypeError):
@@ -220,6 +257,7 @@ def group_create(
     year: int,
     meetings: Sequence[MeetingInput],
     name: str = "",
+    is_zorggroep_shared: bool = False,
 ) -> RelapsePreventionGroup:
     """Plan a year of relapse prevention at one of the practice's rooms: all eight meetings at once."""
     if not actor.has_role(Role.POH_GGZ):
@@ -249,7 +287,9 @@ def group_create(
         raise ValidationError(errors)
     try:
         with transaction.atomic():
-            group = RelapsePreventionGroup.objects.create(location=location, year=year, name=name)
+            group = RelapsePreventionGroup.objects.create(
+                location=location, year=year, name=name, is_zorggroep_shared=is_zorggroep_shared
+            )
     except IntegrityError:
         raise ValidationError(
             {
@@ -462,3 +502,29 @@ def attendance_record(*, actor: Actor, meeting_id, participant_id, status: str) 
         detail=f"attendance meeting {meeting.number}: {status}",
     )
     return attendance
+
+
+# -- consent to be named in a shared group ----------------------------------------------------------
+@transaction.atomic
+def participant_record_sharing_consent(*, actor: Actor, participant_id) -> GroupParticipant:
+    """The coach records that the patient agrees to be seen by name by the POH-GGZ of the
+    (other) practice that runs the shared zorggroep group."""
+    participant = _get_participant(actor, participant_id)
+    if not coaches_for_group(actor, participant.group):
+        raise PermissionDenied
+    if not participant.group.is_zorggroep_shared:
+        raise ValidationError(
+            _("Consent to be named applies only to a shared group of the zorggroep.")
+        )
+    if participant.sharing_consent_at is None:
+        participant.sharing_consent_at = timezone.now()
+        participant.sharing_consent_by = actor.user
+        participant.save(update_fields=["sharing_consent_at", "sharing_consent_by"])
+        audit_record(
+            who=actor,
+            action=AuditEvent.Action.CHANGE,
+            patient_id=participant.trajectory.patient_id,
+            obj=participant,
+            detail="consent: named in shared group",
+        )
+    return participant

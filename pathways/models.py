@@ -505,6 +505,14 @@ class RelapsePreventionGroup(models.Model):
         _("year"), validators=[MinValueValidator(2000), MaxValueValidator(2100)]
     )
     name = models.CharField(_("name"), max_length=100, blank=True)
+    is_zorggroep_shared = models.BooleanField(
+        _("shared group of the zorggroep"),
+        default=False,
+        help_text=_(
+            "Open to quitters of every practice of the zorggroep. The POH-GGZ sees a participant "
+            "of another practice by name only when the patient's consent for that is recorded."
+        ),
+    )
 
     class Meta:
         ordering = ["-year", "location"]
@@ -564,6 +572,17 @@ class GroupParticipant(models.Model):
     )
     left_on = models.DateField(_("left on"), null=True, blank=True)
     left_reason = models.CharField(_("reason for leaving"), max_length=200, blank=True)
+    sharing_consent_at = models.DateTimeField(
+        _("consent to be named in the shared group"), null=True, blank=True
+    )
+    sharing_consent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("consent recorded by"),
+    )
 
     class Meta:
         verbose_name = _("group participant")

@@ -266,6 +266,8 @@ def trajectory_record_intake(
             "medication_prescription": _medication_labels(
                 [m for m in medication_plan if m in PRESCRIPTION_MEDICATION]
             ),
+            "smoking_status_code": SmokingStatus.SMOKING,
+            "medication_codes": list(medication_plan),
         },
     )
     return trajectory
@@ -381,7 +383,9 @@ def trajectory_record_contact(
     return contact
 
 
-def _stop_unmotivated(actor: Actor, trajectory_id, reason: str) -> Trajectory:
+def _stop_unmotivated(
+    actor: Actor, trajectory_id, reason: str, *, letter_note: str | None = None
+) -> Trajectory:
     trajectory = _transition(
         actor=actor,
         trajectory_id=trajectory_id,
@@ -390,7 +394,12 @@ def _stop_unmotivated(actor: Actor, trajectory_id, reason: str) -> Trajectory:
         note=reason,
         who=lambda a, t: is_coach_of_provider(a, t) or is_poh_ggz_of_practice(a, t),
     )
-    _care_stopped(actor, trajectory, _("no longer motivated"), reason)
+    _care_stopped(
+        actor,
+        trajectory,
+        _("no longer motivated"),
+        reason if letter_note is None else letter_note,
+    )
     return trajectory
 
 
@@ -415,6 +424,7 @@ def _care_stopped_letter(trajectory: Trajectory, why: str, note: str) -> None:
             "reason": _nl(why),
             "note": note,
             "last_status": _nl(SmokingStatus(latest.smoking_status).label) if latest else "",
+            "smoking_status_code": latest.smoking_status if latest else "",
         },
     )
 
@@ -485,6 +495,8 @@ def trajectory_end_treatment(
             "contacts": trajectory.contacts.count(),
             "medication": _medication_labels(medication),
             "follow_up_due": _iso(trajectory.follow_up_due),
+            "smoking_status_code": result,
+            "medication_codes": medication,
         },
     )
     return trajectory
@@ -586,6 +598,7 @@ def trajectory_record_follow_up(
             "quit_date": _iso(trajectory.quit_date),
             "result": _nl(FollowUpOutcome(result).label),
             "co_ppm": co_ppm,
+            "smoking_status_code": result,
         },
     )
     return trajectory
@@ -696,7 +709,16 @@ def escalation_stop_care(*, actor: Actor, escalation_id, reason: str) -> Escalat
     escalation.reported_at = timezone.now()
     escalation.poh_ggz = escalation.poh_ggz or actor.user
     escalation.save()
-    _stop_unmotivated(actor, escalation.trajectory_id, reason or _("No longer motivated."))
+    # The POH-GGZ's words stay in the mental-health record; the practice's letter and feedback
+    # Bundle only say that care stopped during the escalation.
+    with translation.override("nl"):
+        letter_note = _("Care stopped during the escalation to the POH-GGZ.")
+    _stop_unmotivated(
+        actor,
+        escalation.trajectory_id,
+        reason or _("No longer motivated."),
+        letter_note=letter_note,
+    )
     escalation.refresh_from_db()
     return escalation
 

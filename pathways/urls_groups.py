@@ -14,4 +14,9 @@ urlpatterns = [
         name="group-attendance",
     ),
     path("participants/<int:pk>/leave/", views.group_leave, name="group-leave"),
+    path(
+        "participants/<int:pk>/sharing-consent/",
+        views.group_sharing_consent,
+        name="group-sharing-consent",
+    ),
 ]

@@ -7,10 +7,10 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit.models import AuditEvent
 from audit.services import Touch, audit_record_many
@@ -74,7 +74,9 @@ def group_detail(request, pk: int):
     actor = request.actor
     group = queries.group_detail(actor, pk)
     rows = queries.attendance_grid(group)
-    _audit_participants(actor, [row.participant for row in rows], "relapse-prevention group")
+    named, others = groups.named_participants(actor, [row.participant for row in rows])
+    rows = [row for row in rows if row.participant in named]
+    _audit_participants(actor, named, "relapse-prevention group")
     return render(
         request,
         "pathways/groups/group_detail.html",
@@ -82,6 +84,7 @@ def group_detail(request, pk: int):
             "group": group,
             "meetings": list(group.meetings.all()),
             "rows": rows,
+            "others": others,
             "runs_group": groups.runs_group(actor, group),
             "coaches_for_group": groups.coaches_for_group(actor, group),
             "today": timezone.localdate(),
@@ -117,6 +120,7 @@ def group_create(request):
                     location=form.cleaned_data["location"],
                     year=form.cleaned_data["year"],
                     name=form.cleaned_data["name"],
+                    is_zorggroep_shared=form.cleaned_data["is_zorggroep_shared"],
                     meetings=formset.meetings(),
                 )
             except ValidationError as exc:
@@ -247,6 +251,8 @@ def group_attendance(request, pk: int, meeting_pk: int):
     if meeting is None:
         raise Http404
     expected = queries.expected_participants(group, meeting)
+    named, others = groups.named_participants(actor, [p for p, _a in expected])
+    expected = [(p, a) for p, a in expected if p in named]
     form = AttendanceForm(request.POST if request.method == "POST" else None, expected=expected)
     if form.is_valid():
         try:
@@ -278,7 +284,7 @@ def group_attendance(request, pk: int, meeting_pk: int):
     return render(
         request,
         "pathways/groups/group_attendance.html",
-        {"group": group, "meeting": meeting, "form": form},
+        {"group": group, "meeting": meeting, "form": form, "others": others},
     )
 
 
@@ -321,3 +327,23 @@ def group_leave(request, pk: int):
         "pathways/groups/group_leave.html",
         {"group": group, "participant": participant, "form": form},
     )
+
+
+@role_required(Role.COACH)
+@require_POST
+def group_sharing_consent(request, pk: int):
+    """The coach records the patient's consent to be named in the shared zorggroep group."""
+    try:
+        participant = groups.participant_record_sharing_consent(
+            actor=request.actor, participant_id=pk
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        participant = get_object_or_404(groups.participants_for(request.actor), pk=pk)
+    else:
+        messages.success(
+            request,
+            _("Consent recorded: %(patient)s is named to the POH-GGZ of the group.")
+            % {"patient": participant.trajectory.patient},
+        )
+    return redirect("group-detail", pk=participant.group_id)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from carechain.access import INTAKE, Actor, register_patient_scope
-from carechain.models import PRACTICE_ROLES, Role
+from carechain.access import FEEDBACK, INTAKE, Actor, register_patient_scope
+from carechain.models import PRACTICE_ROLES, Practice, Role
 
 from .models import Referral
 
@@ -17,9 +17,13 @@ def referral_filter(actor: Actor) -> Q:
     practice_ids = actor.org_ids(*PRACTICE_ROLES)
     if practice_ids:
         condition |= Q(practice_id__in=practice_ids)
-    intake_ids = actor.org_ids(INTAKE)
+    intake_ids = actor.org_ids(INTAKE, FEEDBACK)
     if intake_ids:
-        condition |= Q(practice_id__in=intake_ids) | Q(practice__zorggroep_id__in=intake_ids)
+        # One IN over the practices (a practice's own key, or a zorggroep's practices) rather than
+        # an OR across the join: PostgreSQL can then walk an index in the page's order and stop
+        # after one page (benchmarks/task_polling.py).
+        practices = Practice.objects.filter(Q(pk__in=intake_ids) | Q(zorggroep_id__in=intake_ids))
+        condition |= Q(practice_id__in=practices.values("pk"))
     provider_ids = actor.org_ids(*PROVIDER_CARE_ROLES)
     if provider_ids:
         condition |= Q(provider_id__in=provider_ids)

@@ -45,3 +45,10 @@ class ReferralsConfig(AppConfig):
             roles={Role.PLANNER},
             description=_("Feedback letters that could not be delivered: check and retry."),
         )
+        menu.register(
+            label=_("Notifications to referrers"),
+            url_name="webhook-deliveries",
+            order=41,
+            roles={Role.PLANNER},
+            description=_("Webhook notifications to the practices' and zorggroepen's systems."),
+        )

@@ -36,6 +36,7 @@ from django.utils import timezone, translation
 from carechain.models import Membership, Role
 
 from .models import FeedbackLetter, Referral
+from .notify import Event, notify_referrer
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ def base_facts(referral: Referral, *, coach=None) -> dict:
             "gender": patient.gender,
         },
         "referral": {
-            "id": referral.pk,
+            "id": str(referral.public_id),
             "received": _iso(timezone.localdate(referral.received_at)),
             "channel": referral.get_channel_display(),
             "external_id": referral.external_id,
@@ -117,6 +118,7 @@ def letter_queue(
     except IntegrityError:
         return None
     transaction.on_commit(lambda: _enqueue(letter.pk))
+    notify_referrer(referral_id=referral.pk, event=Event.FEEDBACK_ADDED)
     return letter
 
 
@@ -146,7 +148,7 @@ def render_letter_pdf(letter: FeedbackLetter) -> bytes:
 
 
 def letter_filename(letter: FeedbackLetter) -> str:
-    return f"terugkoppeling-{letter.referral_id}-{letter.key.replace(':', '-')}.pdf"
+    return f"terugkoppeling-{letter.public_id}.pdf"
 
 
 # -- delivery ------------------------------------------------------------------------------------

@@ -8,9 +8,11 @@ can be told, over FHIR or in the browser, where their referral stands.
 from __future__ import annotations
 
 import datetime
+import uuid
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
@@ -18,7 +20,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
-from carechain.models import KetenzorgEnrolment, Patient, Practice, Provider, StateEvent
+from carechain.models import (
+    KetenzorgEnrolment,
+    Organisation,
+    Patient,
+    Practice,
+    Provider,
+    StateEvent,
+)
 
 from .workdays import add_working_days
 
@@ -97,6 +106,13 @@ class ReferralQuerySet(models.QuerySet):
 
 
 class Referral(FSMModelMixin, models.Model):
+    public_id = models.UUIDField(
+        _("public identifier"),
+        default=uuid.uuid4,
+        unique=True,
+        editable=False,
+        help_text=_("The referral's identifier outside this platform (FHIR Task id)."),
+    )
     patient = models.ForeignKey(
         Patient, on_delete=models.PROTECT, related_name="referrals", verbose_name=_("patient")
     )
@@ -200,7 +216,11 @@ class Referral(FSMModelMixin, models.Model):
                 name="referral_unique_external_id",
             ),
         ]
-        indexes = [models.Index(fields=["provider", "state", "received_at"])]
+        indexes = [
+            models.Index(fields=["provider", "state", "received_at"]),
+            # What changed since a referrer's last poll (FHIR _lastUpdated, REST modified_after).
+            models.Index(fields=["updated_at", "public_id"], name="referral_changed_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{_('Referral')} {self.pk} · {self.patient}"
@@ -389,6 +409,13 @@ class FeedbackLetter(models.Model):
         # a person (the planner's retry) sends it again; no task or sweep ever claims it.
         INTERRUPTED = "interrupted", _("interrupted")
 
+    public_id = models.UUIDField(
+        _("public identifier"),
+        default=uuid.uuid4,
+        unique=True,
+        editable=False,
+        help_text=_("The identifier of this feedback outside this platform (FHIR Bundle id)."),
+    )
     referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="letters")
     kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
     key = models.CharField(
@@ -429,4 +456,84 @@ class FeedbackLetter(models.Model):
     @property
     def message_id(self) -> str:
         """Stable Message-ID: a resend after an interrupted delivery is recognisable as the same."""
-        return f"<feedback-letter-{self.pk}-{self.key.replace(':', '-')}@smr-ketenzorg>"
+        return f"<feedback-letter-{self.public_id}@smr-ketenzorg>"
+
+
+def validate_webhook_url(value: str) -> None:
+    """https only; plain http only to the hosts settings.WEBHOOK_ALLOW_HTTP_HOSTS names (tests)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    if parts.scheme == "https" and parts.hostname:
+        return
+    if parts.scheme == "http" and parts.hostname in settings.WEBHOOK_ALLOW_HTTP_HOSTS:
+        return
+    raise ValidationError(_("A webhook address must start with https://."), code="https_only")
+
+
+class Webhook(models.Model):
+    """Where a referrer's system (KIS, HIS) wants to hear that one of its referrals changed.
+
+    The notification names only the Task and the kind of change, never patient data: the receiver
+    fetches the Task with its API key. The body is signed with HMAC-SHA256 under ``secret``, which
+    is shown once when the webhook is made (it must be kept to sign, so it is stored).
+    """
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="webhooks",
+        verbose_name=_("organisation"),
+        help_text=_("The GP practice or zorggroep whose referrals this webhook reports on."),
+    )
+    url = models.URLField(_("address"), max_length=500, validators=[validate_webhook_url])
+    secret = models.CharField(_("signing secret"), max_length=64, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("webhook")
+        verbose_name_plural = _("webhooks")
+
+    def __str__(self) -> str:
+        return f"{self.organisation} → {self.url}"
+
+    def clean(self) -> None:
+        kinds = {Organisation.Kind.PRACTICE, Organisation.Kind.ZORGGROEP}
+        if self.organisation_id and self.organisation.kind not in kinds:
+            raise ValidationError(
+                {"organisation": _("Only a GP practice or a zorggroep receives notifications.")}
+            )
+
+
+class WebhookDelivery(models.Model):
+    """One notification to one webhook, with its attempts: the planner's delivery log."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        DELIVERED = "delivered", _("delivered")
+        FAILED = "failed", _("failed")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    referral = models.ForeignKey(
+        Referral, on_delete=models.CASCADE, related_name="+", verbose_name=_("referral")
+    )
+    event = models.CharField(_("event"), max_length=40)
+    body = models.TextField(_("body as sent"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_status_code = models.PositiveSmallIntegerField(_("last answer"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.public_id}"

@@ -32,6 +32,7 @@ from .models import (
     ReferralEvent,
 )
 from .models import ReferralState as S
+from .notify import Event, notify_referrer
 
 
 class TransitionRefused(ValidationError):
@@ -279,6 +280,7 @@ def _transition(
             obj=referral,
             detail=name,
         )
+        notify_referrer(referral_id=referral.pk, event=Event.STATUS_CHANGED)
     return referral
 
 

@@ -4,7 +4,7 @@ import smtplib
 
 from celery import shared_task
 
-from . import letters
+from . import letters, webhooks
 
 
 @shared_task(
@@ -23,3 +23,12 @@ def deliver_letter(self, letter_id: int) -> bool:
 @shared_task
 def sweep_letters() -> dict:
     return letters.letters_sweep()
+
+
+@shared_task(bind=True, acks_late=True, max_retries=webhooks.MAX_ATTEMPTS - 1)
+def deliver_webhook(self, delivery_id: int) -> bool:
+    try:
+        return webhooks.webhook_deliver(delivery_id)
+    except webhooks.DeliveryFailed as exc:
+        attempt = self.request.retries + 1
+        raise self.retry(exc=exc, countdown=webhooks.retry_countdown(attempt)) from None

@@ -14,9 +14,11 @@ from carechain.access import Actor, practices_for_referring, role_required
 from carechain.models import PRACTICE_ROLES, Patient, Role
 from carechain.services import coaches_of_providers
 
-from . import forms, letters, queries, services
+from . import forms, letters, queries, services, webhooks
 from .access import PROVIDER_CARE_ROLES, is_provider_staff, is_referrer, referrals_for
 from .models import Channel, FeedbackLetter, Referral, ReferralState
+
+WEBHOOK_LOG_ROWS = 300
 
 # action slug -> (service, form class, transition name on the model or None, side)
 ACTIONS = {
@@ -365,3 +367,13 @@ def failed_letters(request):
         touches=[Touch(letter.referral.patient_id, letter, "failed letters") for letter in rows],
     )
     return render(request, "referrals/failed_letters.html", {"letters": rows})
+
+
+@role_required(Role.PLANNER)
+@require_GET
+def webhook_deliveries(request):
+    """The delivery log of webhook notifications about the provider's referrals. A notification
+    carries no patient data (only the Task id), so the log shows none either."""
+    provider_ids = request.actor.org_ids(Role.PLANNER)
+    rows = list(webhooks.deliveries_for_provider(provider_ids)[:WEBHOOK_LOG_ROWS])
+    return render(request, "referrals/webhook_deliveries.html", {"deliveries": rows})

@@ -309,6 +309,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+# Webhooks to the referrers' systems: https only. Tests run a receiver on http://127.0.0.1 and
+# allow that host here (never set it in production).
+WEBHOOK_ALLOW_HTTP_HOSTS = env_list("WEBHOOK_ALLOW_HTTP_HOSTS", [])
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
 # Periodic work: scans, never far-future ETA tasks. The DatabaseScheduler copies these entries into
 # the admin (Periodic tasks), where times can be changed or entries disabled.
 CELERY_BEAT_SCHEDULE = {

@@ -37,7 +37,7 @@ GP, POH_S, POH_GGZ = "gp", "poh_s", "poh_ggz"
 COACH, PLANNER, PRIVACY = "coach", "planner", "privacy_officer"
 ZG_ADMIN, INSURER = "zorggroep_admin", "insurer_user"
 SUPERUSER = "admin_without_role"
-INTAKE_KEY, CLAIMS_KEY = "intake_key", "claims_key"
+INTAKE_KEY, CLAIMS_KEY, FEEDBACK_KEY = "intake_key", "claims_key", "feedback_key"
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,7 @@ class Persona:
 
 INTAKE_PURPOSE = OrganisationAPIKey.Purpose.REFERRAL_INTAKE
 CLAIMS_PURPOSE = OrganisationAPIKey.Purpose.CLAIMS
+FEEDBACK_PURPOSE = OrganisationAPIKey.Purpose.FEEDBACK
 
 # fmt: off
 PERSONAS = [
@@ -72,6 +73,7 @@ PERSONAS = [
     Persona(SUPERUSER, superuser=True),
     Persona(INTAKE_KEY, organisation="practice_a", key_purpose=INTAKE_PURPOSE),
     Persona(CLAIMS_KEY, organisation="insurer_a", key_purpose=CLAIMS_PURPOSE),
+    Persona(FEEDBACK_KEY, organisation="practice_a", key_purpose=FEEDBACK_PURPOSE),
 ]
 
 # The same roles in the other organisations: practice B (same zorggroep), another provider, another
@@ -88,6 +90,7 @@ OUTSIDERS = [
     Persona("insurer_b_user", Role.INSURER, "insurer_b"),
     Persona("intake_key_b", organisation="practice_b", key_purpose=INTAKE_PURPOSE),
     Persona("claims_key_b", organisation="insurer_b", key_purpose=CLAIMS_PURPOSE),
+    Persona("feedback_key_b", organisation="practice_b", key_purpose=FEEDBACK_PURPOSE),
 ]
 # fmt: on
 COUNTERPART = {
@@ -101,6 +104,7 @@ COUNTERPART = {
     INSURER: "insurer_b_user",
     INTAKE_KEY: "intake_key_b",
     CLAIMS_KEY: "claims_key_b",
+    FEEDBACK_KEY: "feedback_key_b",
 }
 # Only in the GGZ-note check: a coach of the same provider who is not the trajectory's coach.
 COLLEAGUE_COACH = Persona("colleague_coach", Role.COACH, "provider")
@@ -112,6 +116,7 @@ PATIENT_CARE = PRACTICE | PROVIDER_CARE
 PEOPLE = frozenset(p.name for p in PERSONAS if p.has_session)
 EVERYONE = frozenset(p.name for p in PERSONAS)
 CAMPAIGN_TEAM = frozenset({GP, POH_S})  # a practice's letter campaign: its GP and POH-S only
+REFERRER_KEYS = frozenset({INTAKE_KEY, FEEDBACK_KEY})
 NOBODY = frozenset()
 
 
@@ -168,6 +173,7 @@ RULES = [
     R("referral-create", PRACTICE),
     R("referral-worklist", PROVIDER_CARE),
     R("letters-failed", PROVIDER_CARE),
+    R("webhook-deliveries", {PLANNER}),
     R("letter-download", PATIENT_CARE, kwargs={"pk": Ref("letter")}),
     R("referral-detail", PATIENT_CARE, kwargs={"pk": Ref("referral")}),
     R("referral-action", PROVIDER_CARE, kwargs={"pk": Ref("referral"), "action": "accept"}, post={}),
@@ -177,9 +183,11 @@ RULES = [
     R("fhir-base", {INTAKE_KEY}, post={}),
     R("fhir:base", {INTAKE_KEY}, post={}),
     R("fhir:bundle", {INTAKE_KEY}, post={}),
-    R("fhir:task-search", {INTAKE_KEY}, query={"_id": Ref("referral")}, outsiders=EMPTY_SEARCH),
-    R("fhir:task", {INTAKE_KEY}, kwargs={"pk": Ref("referral")}),
-    R("fhir:service-request", {INTAKE_KEY}, kwargs={"pk": Ref("referral")}),
+    R("fhir:task-search", REFERRER_KEYS, query={"_id": Ref("referral", "public_id")}, outsiders=EMPTY_SEARCH),
+    R("fhir:task-search", REFERRER_KEYS, query={"_lastUpdated": "ge2000-01-01"}, outsiders=EMPTY_SEARCH),
+    R("fhir:task", REFERRER_KEYS, kwargs={"pk": Ref("referral", "public_id")}),
+    R("fhir:feedback", REFERRER_KEYS, kwargs={"pk": Ref("letter", "public_id")}),
+    R("fhir:service-request", REFERRER_KEYS, kwargs={"pk": Ref("referral", "public_id")}),
     R("fhir:unsupported", NOBODY, path="/fhir/Patient/1", note="an OperationOutcome 404 for all"),
     # -- trajectories ---------------------------------------------------------------------------------
     R("caseload", PROVIDER_CARE),
@@ -196,6 +204,7 @@ RULES = [
     R("group-join", {COACH}, kwargs={"pk": Ref("group")}),
     R("group-attendance", {POH_GGZ}, kwargs={"pk": Ref("group"), "meeting_pk": Ref("meeting")}),
     R("group-leave", {POH_GGZ, COACH}, kwargs={"pk": Ref("participant")}),
+    R("group-sharing-consent", {COACH}, kwargs={"pk": Ref("participant")}, post={}),
     R("appointment-book", PROVIDER_CARE, kwargs={"trajectory_id": Ref("trajectory")}),
     R("appointment-cancel", PROVIDER_CARE, kwargs={"pk": Ref("appointment")}),
     R("appointment-send-confirmation", PROVIDER_CARE, kwargs={"pk": Ref("appointment")}, post={}),
@@ -208,8 +217,8 @@ RULES = [
     # -- REST API -------------------------------------------------------------------------------------
     R("api:patient-list", PATIENT_CARE | {INTAKE_KEY}),
     R("api:patient-detail", PATIENT_CARE | {INTAKE_KEY}, kwargs={"pk": Ref("patient")}),
-    R("api:referral-list", PATIENT_CARE | {INTAKE_KEY}),
-    R("api:referral-detail", PATIENT_CARE | {INTAKE_KEY}, kwargs={"pk": Ref("referral")}),
+    R("api:referral-list", PATIENT_CARE | REFERRER_KEYS),
+    R("api:referral-detail", PATIENT_CARE | REFERRER_KEYS, kwargs={"pk": Ref("referral")}),
     R("api:referral-accept", PROVIDER_CARE, kwargs={"pk": Ref("referral")}, post={}),
     R("api:referral-assign", PROVIDER_CARE, kwargs={"pk": Ref("referral")}, post={}),
     R("api:referral-close-unreachable", PROVIDER_CARE, kwargs={"pk": Ref("referral")}, post={}),

@@ -25,6 +25,14 @@ class ReferralFilter(django_filters.FilterSet):
         lookup_expr="lt",
         help_text=_("Received before this moment (ISO 8601; a date means its midnight)."),
     )
+    modified_after = UtcIsoDateTimeFilter(
+        field_name="updated_at",
+        lookup_expr="gt",
+        help_text=_(
+            "Changed after this moment (ISO 8601): what changed since your last poll. Send the "
+            "largest `modified` you saw; status changes and new feedback both count as a change."
+        ),
+    )
     patient_bsn = django_filters.CharFilter(
         method="filter_patient_bsn", help_text=_("The patient's BSN.")
     )

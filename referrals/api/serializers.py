@@ -292,11 +292,15 @@ class ReferralListOutput(serializers.ModelSerializer):
     practice = ReferralOrganisationOutput()
     provider = ReferralOrganisationOutput()
     coach = ReferralCoachOutput(allow_null=True)
+    modified = serializers.DateTimeField(
+        source="updated_at", help_text="Last change of status or feedback (for modified_after)."
+    )
 
     class Meta:
         model = Referral
         fields = [
             "id",
+            "modified",
             "state",
             "bser_status_code",
             "bser_status_display",

@@ -17,12 +17,12 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.generics import get_object_or_404
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
 from audit.models import AuditEvent
 from audit.services import Touch, audit_record, audit_record_many
-from carechain.access import INTAKE, Actor, practices_for_referring
+from carechain.access import FEEDBACK, INTAKE, Actor, practices_for_referring
 from carechain.api.exceptions import Conflict
 from carechain.api.serializers import ErrorOutput
 from carechain.models import PRACTICE_ROLES
@@ -51,8 +51,13 @@ PROVIDER, REFERRER = "provider", "referrer"
 
 
 class CanHandleReferrals(BasePermission):
+    """A feedback key (the referrer's KIS or HIS) reads its referrals; it refers nothing."""
+
     def has_permission(self, request, view):
-        return Actor.from_request(request).has_role(*REFERRAL_ROLES)
+        actor = Actor.from_request(request)
+        if request.method in SAFE_METHODS and actor.has_role(FEEDBACK):
+            return True
+        return actor.has_role(*REFERRAL_ROLES)
 
 
 def _with_list_relations(referrals):

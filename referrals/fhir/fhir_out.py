@@ -17,7 +17,7 @@ from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from fhir.resources.R4B.task import Task
 
-from ..models import CLOSED_STATES, Channel, Referral
+from ..models import CLOSED_STATES, Channel, FeedbackLetter, Referral
 from ..models import ReferralState as S
 from .bundle import AGB_SYSTEM, BSN_SYSTEM
 from .errors import Issue
@@ -26,6 +26,8 @@ from .fhir_in import SMR_SYSTEM_BASE, SNOMED, ZD_NUMBER_SYSTEM
 BSER_STATUS_SYSTEM = "http://hl7.org/fhir/us/bser/CodeSystem/TaskBusinessStatusCS"
 TASK_CODE_SYSTEM = "http://hl7.org/fhir/CodeSystem/task-code"
 REFERRAL_ID_SYSTEM = f"{SMR_SYSTEM_BASE}/NamingSystem/referral"
+FEEDBACK_ID_SYSTEM = f"{SMR_SYSTEM_BASE}/NamingSystem/feedback"
+FEEDBACK_MOMENT_SYSTEM = f"{SMR_SYSTEM_BASE}/CodeSystem/feedback-moment"
 DECLINE_REASON_SYSTEM = f"{SMR_SYSTEM_BASE}/CodeSystem/decline-reason"
 FHIR_VERSION = "4.0.1"
 CAPABILITY_DATE = "2025-06-01"
@@ -38,12 +40,14 @@ _REQUEST_STATUS = {
 }
 
 
-def task(referral: Referral) -> Task:
-    """The referral's closed-loop status; ``referral`` comes with practice, provider and patient."""
+def task(referral: Referral, letters: list[FeedbackLetter] = ()) -> Task:
+    """The referral's closed-loop status; ``referral`` comes with practice, provider and patient,
+    ``letters`` are its feedback letters (each one a feedback Bundle in ``Task.output``)."""
     code, display, status = referral.bser
     data = {
-        "id": str(referral.pk),
-        "meta": {"lastUpdated": _instant(referral.updated_at)},
+        "id": str(referral.public_id),
+        # Exact to the microsecond: a KIS sends it back as _lastUpdated=gt... on its next poll.
+        "meta": {"lastUpdated": _instant(referral.updated_at, timespec="microseconds")},
         "identifier": _identifiers(referral),
         "status": status,
         "businessStatus": {
@@ -52,7 +56,10 @@ def task(referral: Referral) -> Task:
         },
         "intent": "order",
         "code": {"coding": [{"system": TASK_CODE_SYSTEM, "code": "fulfill"}]},
-        "focus": {"reference": f"ServiceRequest/{referral.pk}", "type": "ServiceRequest"},
+        "focus": {
+            "reference": f"ServiceRequest/{referral.public_id}",
+            "type": "ServiceRequest",
+        },
         "for": _patient(referral),
         "authoredOn": _instant(referral.received_at),
         "lastModified": _instant(referral.state_changed_at),
@@ -65,7 +72,24 @@ def task(referral: Referral) -> Task:
     reason = _status_reason(referral)
     if reason:
         data["statusReason"] = reason
+    data["output"] = [task_output(letter) for letter in letters]
     return Task.model_validate(_pruned(data))
+
+
+def task_output(letter: FeedbackLetter) -> dict:
+    """A Task.output entry: one feedback moment, pointing at its document Bundle."""
+    label = str(FeedbackLetter.Kind(letter.kind).label)
+    return {
+        "type": {
+            "coding": [{"system": FEEDBACK_MOMENT_SYSTEM, "code": letter.kind, "display": label}],
+            "text": label,
+        },
+        "valueReference": {
+            "reference": f"Bundle/{letter.public_id}",
+            "type": "Bundle",
+            "display": label,
+        },
+    }
 
 
 def _status_reason(referral: Referral) -> dict | None:
@@ -101,7 +125,7 @@ def service_request(referral: Referral) -> ServiceRequest:
     else:
         requester = _organisation(referral.practice)
     data = {
-        "id": str(referral.pk),
+        "id": str(referral.public_id),
         "meta": {"lastUpdated": _instant(referral.updated_at)},
         "identifier": _identifiers(referral),
         "status": _REQUEST_STATUS.get(referral.state, "active"),
@@ -122,13 +146,13 @@ def service_request(referral: Referral) -> ServiceRequest:
     return ServiceRequest.model_validate(_pruned(data))
 
 
-def searchset(resources: list[tuple[str, object]], *, self_url: str) -> Bundle:
-    """A search result: (fullUrl, resource) pairs, all of them matches."""
+def searchset(resources: list[tuple[str, object]], *, links: list[dict]) -> Bundle:
+    """One page of a search result: (fullUrl, resource) pairs, all of them matches; a ``next``
+    link when there is more (no total: counting every match would cost what paging saves)."""
     return Bundle.model_validate(
         {
             "type": "searchset",
-            "total": len(resources),
-            "link": [{"relation": "self", "url": self_url}],
+            "link": links,
             "entry": [
                 {"fullUrl": url, "resource": resource, "search": {"mode": "match"}}
                 for url, resource in resources
@@ -176,7 +200,8 @@ def capability_statement(*, base_url: str) -> CapabilityStatement:
                         "description": _(
                             "Every interaction except metadata needs the header "
                             "'Authorization: Api-Key <key>' with a referral-intake API key of "
-                            "the GP practice or the zorggroep."
+                            "the GP practice or the zorggroep; a feedback key of theirs reads "
+                            "Task, ServiceRequest and feedback Bundles only."
                         ),
                     },
                     "resource": [
@@ -190,7 +215,16 @@ def capability_statement(*, base_url: str) -> CapabilityStatement:
                                         "first): appointment-request, referral-letter, "
                                         "supplement, cancellation."
                                     ),
-                                }
+                                },
+                                {
+                                    "code": "read",
+                                    "documentation": _(
+                                        "Feedback to the referrer: one document Bundle "
+                                        "(Composition, Observations, MedicationStatements and "
+                                        "the PDF letter as a DocumentReference) per feedback "
+                                        "moment, listed in Task.output."
+                                    ),
+                                },
                             ],
                         },
                         {
@@ -200,6 +234,16 @@ def capability_statement(*, base_url: str) -> CapabilityStatement:
                                 {"name": "_id", "type": "token"},
                                 {"name": "focus", "type": "reference"},
                                 {"name": "identifier", "type": "token"},
+                                {
+                                    "name": "_lastUpdated",
+                                    "type": "date",
+                                    "documentation": _(
+                                        "What changed since your last poll: gt<meta.lastUpdated "
+                                        "you last saw>. Results are ordered by lastUpdated and "
+                                        "paged with _count (at most 200) and the next link."
+                                    ),
+                                },
+                                {"name": "_count", "type": "number"},
                             ],
                         },
                         {"type": "ServiceRequest", "interaction": [{"code": "read"}]},
@@ -236,7 +280,7 @@ def capability_statement(*, base_url: str) -> CapabilityStatement:
 
 
 def _identifiers(referral: Referral) -> list[dict]:
-    identifiers = [{"system": REFERRAL_ID_SYSTEM, "value": str(referral.pk)}]
+    identifiers = [{"system": REFERRAL_ID_SYSTEM, "value": str(referral.public_id)}]
     if referral.external_id and referral.channel == Channel.ZORGDOMEIN:
         identifiers.append({"system": ZD_NUMBER_SYSTEM, "value": referral.external_id})
     elif referral.external_id:
@@ -268,5 +312,5 @@ def _pruned(value):
     return value
 
 
-def _instant(moment: datetime.datetime) -> str:
-    return timezone.localtime(moment).isoformat(timespec="seconds")
+def _instant(moment: datetime.datetime, timespec: str = "seconds") -> str:
+    return timezone.localtime(moment).isoformat(timespec=timespec)

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import exceptions
 from rest_framework.parsers import BaseParser
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.renderers import BaseRenderer
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -93,17 +93,19 @@ class JsonRenderer(FhirJsonRenderer):
     format = "json"
 
 
-class IntakeKeyRequired(BasePermission):
-    """Only a practice's or zorggroep's referral-intake key; an insurer's claims key is refused."""
+class ReferrerKeyRequired(BasePermission):
+    """A practice's or zorggroep's key: referral intake for everything, a feedback key only to read
+    (Task, ServiceRequest, feedback Bundles); an insurer's claims key is refused."""
 
     message = gettext_lazy("This API key is not for referral intake.")
 
     def has_permission(self, request, view) -> bool:
         key = request.auth
-        return (
-            isinstance(key, OrganisationAPIKey)
-            and key.purpose == OrganisationAPIKey.Purpose.REFERRAL_INTAKE
-        )
+        if not isinstance(key, OrganisationAPIKey):
+            return False
+        if key.purpose == OrganisationAPIKey.Purpose.REFERRAL_INTAKE:
+            return True
+        return key.purpose == OrganisationAPIKey.Purpose.FEEDBACK and request.method in SAFE_METHODS
 
 
 def fhir_body(request) -> object:

@@ -14,6 +14,7 @@ urlpatterns = [
     re_path(r"^$", views.TransactionView.as_view(), name="base"),
     re_path(r"^metadata/?$", views.MetadataView.as_view(), name="metadata"),
     re_path(r"^Bundle/?$", views.DocumentBundleView.as_view(), name="bundle"),
+    re_path(r"^Bundle/(?P<pk>[^/]+)/?$", views.FeedbackBundleView.as_view(), name="feedback"),
     re_path(r"^Task/?$", views.TaskSearchView.as_view(), name="task-search"),
     re_path(r"^Task/(?P<pk>[^/]+)/?$", views.TaskView.as_view(), name="task"),
     re_path(

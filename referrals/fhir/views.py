@@ -6,6 +6,9 @@ which Task is the one referral access policy (``referrals_for``); every read is 
 
 from __future__ import annotations
 
+import uuid
+
+from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -18,27 +21,31 @@ from carechain.access import Actor
 from carechain.api.authentication import OrganisationAPIKeyAuthentication
 
 from ..access import referrals_for
-from ..models import Channel, Referral
-from . import fhir_out
+from ..models import FeedbackLetter, Referral
+from . import feedback, fhir_out
 from .errors import FhirError
-from .fhir_in import ZD_NUMBER_SYSTEM, kis_delivery, zorgdomein_delivery
+from .fhir_in import kis_delivery, zorgdomein_delivery
 from .intake import kis_receive, zorgdomein_receive
 from .protocol import (
     FhirJsonParser,
     FhirJsonRenderer,
-    IntakeKeyRequired,
     JsonParser,
     JsonRenderer,
+    ReferrerKeyRequired,
     fhir_body,
     fhir_exception_handler,
 )
+from .search import TaskSearch
 
-SEARCH_LIMIT = 100
+# What Task.output needs of each letter: no facts, no PDF.
+_LETTERS = Prefetch(
+    "letters", queryset=FeedbackLetter.objects.only("id", "referral_id", "public_id", "kind")
+)
 
 
 class FhirView(APIView):
     authentication_classes = [OrganisationAPIKeyAuthentication]
-    permission_classes = [IsAuthenticated, IntakeKeyRequired]
+    permission_classes = [IsAuthenticated, ReferrerKeyRequired]
     parser_classes = [FhirJsonParser, JsonParser]
     renderer_classes = [FhirJsonRenderer, JsonRenderer]
     schema = None  # FHIR describes itself in /fhir/metadata, not in the OpenAPI schema
@@ -51,13 +58,14 @@ class FhirView(APIView):
         return Actor.from_request(self.request, channel=AuditEvent.Channel.FHIR)
 
     def task_url(self, referral: Referral) -> str:
-        return self.request.build_absolute_uri(reverse("fhir:task", args=[referral.pk]))
+        return self.request.build_absolute_uri(reverse("fhir:task", args=[referral.public_id]))
 
     def visible(self, pk: str) -> Referral:
         referral = (
             referrals_for(self.actor)
             .select_related("practice", "provider", "patient")
-            .filter(pk=_number(pk))
+            .prefetch_related(_LETTERS)
+            .filter(public_id=_uuid(pk))
             .first()
         )
         if referral is None:
@@ -83,7 +91,7 @@ class FhirView(APIView):
                 detail="FHIR delivery replayed",
             )
         return Response(
-            fhir_out.task(referral),
+            fhir_out.task(referral, list(referral.letters.all())),
             status=201 if created else 200,
             headers={"Location": self.task_url(referral)},
         )
@@ -126,7 +134,7 @@ class TaskView(FhirView):
             obj=referral,
             detail="FHIR Task",
         )
-        return Response(fhir_out.task(referral))
+        return Response(fhir_out.task(referral, list(referral.letters.all())))
 
 
 class ServiceRequestView(FhirView):
@@ -143,43 +151,62 @@ class ServiceRequestView(FhirView):
 
 
 class TaskSearchView(FhirView):
-    """GET [base]/Task?focus=ServiceRequest/<id> | identifier=[system|]value | _id=<id>."""
+    """GET [base]/Task?focus=ServiceRequest/<id> | identifier=[system|]value | _id=<id>
+    | _lastUpdated=gt<instant> (what changed since the last poll), paged with _count."""
 
     def get(self, request):
-        params = request.query_params
-        if not {"_id", "focus", "identifier"} & set(params):
-            raise FhirError(
-                400,
-                "required",
-                _("Search Task by _id, focus (ServiceRequest/<id>) or identifier."),
-                "Task",
-            )
-        referrals = referrals_for(self.actor).select_related("practice", "provider", "patient")
-        if "_id" in params:
-            referrals = referrals.filter(pk=_number(params["_id"]))
-        if "focus" in params:
-            referrals = referrals.filter(
-                pk=_number(params["focus"].removeprefix("ServiceRequest/"))
-            )
-        if "identifier" in params:
-            system, _bar, value = params["identifier"].rpartition("|")
-            if system == fhir_out.REFERRAL_ID_SYSTEM:
-                referrals = referrals.filter(pk=_number(value))
-            elif system == ZD_NUMBER_SYSTEM:
-                referrals = referrals.filter(channel=Channel.ZORGDOMEIN, external_id=value)
-            else:
-                referrals = referrals.filter(external_id=value).exclude(external_id="")
-        found = list(referrals.order_by("pk")[:SEARCH_LIMIT])
+        search = TaskSearch.parse(request.query_params)
+        referrals = search.apply(
+            referrals_for(self.actor).select_related("practice", "provider", "patient")
+        ).prefetch_related(_LETTERS)
+        found = list(referrals[: search.count + 1])
+        more, found = len(found) > search.count, found[: search.count]
         audit_record_many(
             who=self.actor,
             action=AuditEvent.Action.LIST,
             touches=[Touch(r.patient_id, r, "FHIR Task search") for r in found],
         )
+        links = [{"relation": "self", "url": request.build_absolute_uri()}]
+        if more:
+            links.append({"relation": "next", "url": search.next_url(request, found[-1])})
         bundle = fhir_out.searchset(
-            [(self.task_url(r), fhir_out.task(r)) for r in found],
-            self_url=request.build_absolute_uri(),
+            [(self.task_url(r), fhir_out.task(r, list(r.letters.all()))) for r in found],
+            links=links,
         )
         return Response(bundle)
+
+
+class FeedbackBundleView(FhirView):
+    """GET [base]/Bundle/<id>: one feedback moment as a FHIR document (Task.output points here)."""
+
+    def get(self, request, pk: str):
+        letter = (
+            FeedbackLetter.objects.filter(referral__in=referrals_for(self.actor))
+            .select_related("referral__practice", "referral__provider", "referral__patient")
+            .filter(public_id=_uuid(pk))
+            .first()
+        )
+        if letter is None:
+            raise FhirError(
+                404,
+                "not-found",
+                _("No feedback Bundle %(id)s is visible to your organisation.") % {"id": pk},
+            )
+        audit_record(
+            who=self.actor,
+            action=AuditEvent.Action.VIEW,
+            patient_id=letter.referral.patient_id,
+            obj=letter.referral,
+            detail="FHIR feedback Bundle",
+        )
+        return Response(feedback.feedback_bundle(letter, pdf=_pdf(letter)))
+
+
+def _pdf(letter: FeedbackLetter) -> bytes | None:
+    if not letter.pdf:
+        return None
+    with letter.pdf.open("rb") as handle:
+        return handle.read()
 
 
 class UnsupportedView(FhirView):
@@ -197,7 +224,9 @@ class UnsupportedView(FhirView):
         )
 
 
-def _number(value: str) -> int | None:
-    """A referral id from a URL or search; None (matching nothing) for anything else."""
-    value = value.strip()
-    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
+def _uuid(value: str) -> uuid.UUID | None:
+    """A public id from a URL or search; None (matching nothing) for anything else."""
+    try:
+        return uuid.UUID(value.strip())
+    except (ValueError, AttributeError):
+        return None

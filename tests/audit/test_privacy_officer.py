@@ -296,3 +296,29 @@ def _tamper(pk: int) -> None:
             cursor.execute(
                 "ALTER TABLE audit_auditevent ENABLE TRIGGER audit_auditevent_append_only"
             )
+
+
+# -- the detail column in Dutch ---------------------------------------------------------------------
+def test_the_detail_column_reads_in_dutch_while_the_stored_text_stays(po_client, coach, patient):
+    _log(coach, patient, action="change", detail="attendance meeting 5: present")
+    _log(coach, patient, detail="FHIR feedback Bundle")
+    _log(coach, patient, detail="escalate")
+    _log(coach, patient, detail="something no catalogue knows")
+
+    page = po_client.get(LOG, {"bsn": patient.bsn}).content.decode()
+
+    assert "aanwezigheid bijeenkomst 5: present" in page
+    assert "FHIR-terugkoppeldocument gelezen" in page
+    assert "opgeschaald naar de POH-GGZ" in page
+    assert "something no catalogue knows" in page
+    assert "FHIR feedback Bundle" not in page
+    stored = set(AuditEvent.objects.values_list("detail", flat=True))
+    assert {"attendance meeting 5: present", "FHIR feedback Bundle", "escalate"} <= stored
+
+
+def test_the_chain_check_outcome_reads_in_dutch(po_client):
+    po_client.post(reverse("audit-chain-check"))
+
+    page = po_client.get(LOG).content.decode()
+
+    assert "controle van de hashketen: intact" in page

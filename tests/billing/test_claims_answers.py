@@ -356,3 +356,19 @@ def test_answered_at_is_kept_when_the_answer_repeats(api, chain, prestaties, hea
     _answer(api, headers, _accept(claim))
     claim.refresh_from_db()
     assert claim.answered_at == first
+
+
+def test_claim_numbers_reveal_no_database_ids_and_corrections_keep_the_series(
+    api, chain, coach, planner, prestaties, headers
+):
+    first, second = routed_claims(chain, coach)[0], routed_claims(chain, coach)[0]
+    rejected = _rejected_claim(api, chain, coach, headers)
+    api.force_login(planner)
+    corrected = api.post(resubmit_url(rejected), {"policy_number": "POL-1"}, format="json").data
+
+    for claim in (first, second, rejected):
+        series = claim.claim_number.split("-")[1]
+        assert series == claim.trajectory.referral.public_id.hex[:12].upper()
+        assert f"{claim.trajectory_id:08d}" not in claim.claim_number
+    assert first.claim_number.split("-")[1] != second.claim_number.split("-")[1]
+    assert corrected["claim_number"].rsplit("-", 1)[0] == rejected.claim_number.rsplit("-", 1)[0]

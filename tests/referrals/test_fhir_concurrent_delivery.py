@@ -31,8 +31,10 @@ def test_simultaneous_deliveries_of_one_appointment_request_make_one_referral(
 
     assert sorted(r.status_code for r in responses) == [200, 201]
     referral = Referral.objects.get()
-    assert {r.json()["id"] for r in responses} == {str(referral.pk)}
-    assert {r["Location"] for r in responses} == {f"http://testserver/fhir/Task/{referral.pk}"}
+    assert {r.json()["id"] for r in responses} == {str(referral.public_id)}
+    assert {r["Location"] for r in responses} == {
+        f"http://testserver/fhir/Task/{referral.public_id}"
+    }
     assert (Patient.objects.count(), ReferralDocument.objects.count()) == (1, 1)
 
 

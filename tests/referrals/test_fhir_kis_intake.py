@@ -33,7 +33,7 @@ def test_kis_transaction_creates_a_ketenzorg_referral(api, chain, key, bundle):
 
     assert response.status_code == 201, response.json()
     referral = Referral.objects.select_related("patient").get()
-    assert response["Location"].endswith(f"/fhir/Task/{referral.pk}")
+    assert response["Location"].endswith(f"/fhir/Task/{referral.public_id}")
     assert response.json()["resourceType"] == "Task"
     assert (referral.channel, referral.external_id) == ("kis", KIS_IDENTIFIER)
     assert (referral.practice, referral.provider) == (chain.practice_a, chain.provider)

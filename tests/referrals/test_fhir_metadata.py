@@ -26,14 +26,20 @@ def test_metadata_names_every_supported_interaction_and_the_api_key(api, db):
         for resource in rest["resource"]
     }
     assert interactions == {
-        "Bundle": {"create"},
+        "Bundle": {"create", "read"},
         "Task": {"read", "search-type"},
         "ServiceRequest": {"read"},
         "Claim": {"read"},
         "ClaimResponse": {"create"},
     }
     task = next(r for r in rest["resource"] if r["type"] == "Task")
-    assert {p["name"] for p in task["searchParam"]} == {"_id", "focus", "identifier"}
+    assert {p["name"] for p in task["searchParam"]} == {
+        "_id",
+        "focus",
+        "identifier",
+        "_lastUpdated",
+        "_count",
+    }
     assert [i["code"] for i in rest["interaction"]] == ["transaction"]
     assert "Api-Key" in rest["security"]["description"]
 

@@ -29,7 +29,7 @@ def key_a(chain):
 
 
 def get_task(api, referral, key):
-    return api.get(f"/fhir/Task/{referral.pk}", **auth(key))
+    return api.get(f"/fhir/Task/{referral.public_id}", **auth(key))
 
 
 def business_status(response) -> tuple[str, str, str]:
@@ -46,9 +46,9 @@ def test_a_new_referral_reads_as_a_received_bser_task(api, chain, referral, key_
     assert response["Content-Type"].startswith("application/fhir+json")
     task = response.json()
     assert task["resourceType"] == "Task"
-    assert task["id"] == str(referral.pk)
+    assert task["id"] == str(referral.public_id)
     assert business_status(response) == ("received", "2.0", "Referral Created")
-    assert task["focus"]["reference"] == f"ServiceRequest/{referral.pk}"
+    assert task["focus"]["reference"] == f"ServiceRequest/{referral.public_id}"
     assert task["owner"]["identifier"] == {"system": AGB_SYSTEM, "value": chain.provider.agb}
     assert task["requester"]["identifier"] == {"system": AGB_SYSTEM, "value": chain.practice_a.agb}
     assert task["for"]["identifier"] == {"system": BSN_SYSTEM, "value": referral.patient.bsn}
@@ -109,7 +109,7 @@ def test_reading_a_task_is_audited_on_the_fhir_channel(api, referral, key_a):
 
 
 def test_the_service_request_describes_the_referral(api, chain, referral, key_a):
-    response = api.get(f"/fhir/ServiceRequest/{referral.pk}", **auth(key_a))
+    response = api.get(f"/fhir/ServiceRequest/{referral.public_id}", **auth(key_a))
 
     assert response.status_code == 200
     request = response.json()
@@ -130,14 +130,18 @@ def test_the_service_request_describes_the_referral(api, chain, referral, key_a)
     ],
 )
 def test_the_referrer_finds_the_task_by_focus_id_or_zd_number(api, referral, key_a, query):
-    response = api.get(f"/fhir/Task?{query.format(pk=referral.pk)}", **auth(key_a))
+    response = api.get(f"/fhir/Task?{query.format(pk=referral.public_id)}", **auth(key_a))
 
     assert response.status_code == 200
     bundle = response.json()
-    assert (bundle["resourceType"], bundle["type"], bundle["total"]) == ("Bundle", "searchset", 1)
+    assert (bundle["resourceType"], bundle["type"], len(bundle["entry"])) == (
+        "Bundle",
+        "searchset",
+        1,
+    )
     entry = bundle["entry"][0]
-    assert entry["resource"]["id"] == str(referral.pk)
-    assert entry["fullUrl"].endswith(f"/fhir/Task/{referral.pk}")
+    assert entry["resource"]["id"] == str(referral.public_id)
+    assert entry["fullUrl"].endswith(f"/fhir/Task/{referral.public_id}")
     assert AuditEvent.objects.filter(action="list", channel="fhir").count() == 1
 
 
@@ -157,12 +161,12 @@ def test_another_practice_gets_not_found_for_the_task(api, chain, referral):
     key_b = factories.api_key(chain.practice_b)
 
     task = get_task(api, referral, key_b)
-    request = api.get(f"/fhir/ServiceRequest/{referral.pk}", **auth(key_b))
-    search = api.get(f"/fhir/Task?focus=ServiceRequest/{referral.pk}", **auth(key_b))
+    request = api.get(f"/fhir/ServiceRequest/{referral.public_id}", **auth(key_b))
+    search = api.get(f"/fhir/Task?focus=ServiceRequest/{referral.public_id}", **auth(key_b))
 
     assert (task.status_code, request.status_code) == (404, 404)
     assert outcome_issue(task)["code"] == "not-found"
-    assert search.json()["total"] == 0
+    assert "entry" not in search.json()
     assert not AuditEvent.objects.filter(action__in=["view", "list"]).exists()
 
 
@@ -194,7 +198,7 @@ def test_an_unknown_task_is_not_found(api, key_a, task_id):
 
 
 def test_reading_a_task_needs_an_api_key(api, referral):
-    response = api.get(f"/fhir/Task/{referral.pk}")
+    response = api.get(f"/fhir/Task/{referral.public_id}")
 
     assert response.status_code == 401
     assert outcome_issue(response)["code"] == "login"
@@ -209,10 +213,10 @@ def test_a_browser_referral_without_referrer_details_reads_as_well(api, chain, k
     )
 
     task = get_task(api, referral, key_a)
-    request = api.get(f"/fhir/ServiceRequest/{referral.pk}", **auth(key_a))
+    request = api.get(f"/fhir/ServiceRequest/{referral.public_id}", **auth(key_a))
 
     assert (task.status_code, request.status_code) == (200, 200)
-    assert [i["value"] for i in task.json()["identifier"]] == [str(referral.pk)]
+    assert [i["value"] for i in task.json()["identifier"]] == [str(referral.public_id)]
     assert request.json()["requester"] == {
         "type": "Practitioner",
         "identifier": {"system": AGB_SYSTEM, "value": "01012345"},

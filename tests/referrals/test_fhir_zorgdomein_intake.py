@@ -45,10 +45,10 @@ def test_appointment_request_creates_the_referral_and_answers_with_its_task(
     assert response.status_code == 201, response.json()
     assert response["Content-Type"].startswith("application/fhir+json")
     referral = Referral.objects.select_related("patient").get()
-    assert response["Location"].endswith(f"/fhir/Task/{referral.pk}")
+    assert response["Location"].endswith(f"/fhir/Task/{referral.public_id}")
     task = response.json()
     assert task["resourceType"] == "Task"
-    assert task["focus"]["reference"] == f"ServiceRequest/{referral.pk}"
+    assert task["focus"]["reference"] == f"ServiceRequest/{referral.public_id}"
     assert task["businessStatus"]["coding"][0]["code"] == "2.0"
     assert task["owner"]["identifier"]["value"] == chain.provider.agb
     assert task["requester"]["identifier"]["value"] == chain.practice_a.agb
@@ -95,8 +95,8 @@ def test_a_redelivered_appointment_request_is_the_same_referral(api, key, referr
     response = post_document(api, request_bundle, key=key)
 
     assert response.status_code == 200
-    assert response.json()["id"] == str(referral.pk)
-    assert response["Location"].endswith(f"/fhir/Task/{referral.pk}")
+    assert response.json()["id"] == str(referral.public_id)
+    assert response["Location"].endswith(f"/fhir/Task/{referral.public_id}")
     assert stored_counts() == (1, 1, 1)
 
 
@@ -112,7 +112,7 @@ def test_a_later_document_attaches_to_the_referral_with_that_zd_number(api, key,
     response = post_document(api, bundle, key=key)
 
     assert response.status_code == 201, response.json()
-    assert response.json()["id"] == str(referral.pk)
+    assert response.json()["id"] == str(referral.public_id)
     document = referral.documents.get(kind=kind)
     assert document.source_id == bundle["id"]
     assert document.payload == bundle

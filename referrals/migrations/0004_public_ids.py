@@ -1,0 +1,59 @@
+"""Opaque, non-sequential identifiers for everything the platform sends outside (FHIR Task and
+feedback Bundle ids): existing rows get a random UUID each, then the column becomes unique."""
+
+import uuid
+
+from django.db import migrations, models
+
+
+def fill_public_ids(apps, schema_editor):
+    for model_name in ("Referral", "FeedbackLetter"):
+        model = apps.get_model("referrals", model_name)
+        rows = list(model.objects.filter(public_id__isnull=True).only("pk"))
+        for row in rows:
+            row.public_id = uuid.uuid4()
+        model.objects.bulk_update(rows, ["public_id"], batch_size=1000)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("referrals", "0003_letter_interrupted")]
+
+    operations = [
+        migrations.AddField(
+            model_name="referral",
+            name="public_id",
+            field=models.UUIDField(editable=False, null=True),
+        ),
+        migrations.AddField(
+            model_name="feedbackletter",
+            name="public_id",
+            field=models.UUIDField(editable=False, null=True),
+        ),
+        migrations.RunPython(fill_public_ids, migrations.RunPython.noop, elidable=True),
+        migrations.AlterField(
+            model_name="referral",
+            name="public_id",
+            field=models.UUIDField(
+                default=uuid.uuid4,
+                editable=False,
+                help_text="The referral's identifier outside this platform (FHIR Task id).",
+                unique=True,
+                verbose_name="public identifier",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="feedbackletter",
+            name="public_id",
+            field=models.UUIDField(
+                default=uuid.uuid4,
+                editable=False,
+                help_text="The identifier of this feedback outside this platform (FHIR Bundle id).",
+                unique=True,
+                verbose_name="public identifier",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="referral",
+            index=models.Index(fields=["updated_at", "public_id"], name="referral_changed_idx"),
+        ),
+    ]
