@@ -659,13 +659,16 @@ CAMPAIGN_STEPS = [
 def _campaigns_section(zorggroep, suppress: bool = True) -> Section:
     """Integration point for the letter campaign (brievenactie), app ``campaigns``: its
     ``campaigns.queries.campaign_funnels_for_zorggroep(zorggroep)`` gives one dict per campaign
-    with ``name`` (campaign and practice) and the counts ``sent``, ``answered``, ``referred``,
+    with ``practice``, ``campaign`` and the counts ``sent``, ``answered``, ``referred``,
     ``started`` and ``quit``. Counts of people, so suppressed like every other count."""
     from campaigns.queries import campaign_funnels_for_zorggroep
 
     columns = [Column(key, label) for key, label in CAMPAIGN_STEPS]
     rows = [
-        {"label": str(f.get("name", "")), **{k: int(f.get(k) or 0) for k, _l in CAMPAIGN_STEPS}}
+        {
+            "label": f"{f['practice']}: {f['campaign']}",
+            **{k: int(f.get(k) or 0) for k, _l in CAMPAIGN_STEPS},
+        }
         for f in campaign_funnels_for_zorggroep(zorggroep)
     ]
     table = _finish(

@@ -4,7 +4,8 @@ small-cell suppression, and what the page, the CSV and the XLSX export show of e
 Small-cell suppression (for zorggroep users): a count of 1 to 4 patients is shown as "< 5". Where
 cells add up to a total that is shown (the practices to the zorggroep total, the channels to a
 row's total), one hidden cell could be computed back as the total minus the others; then the
-smallest other non-zero cell of that sum is hidden too (complementary suppression), repeated until
+smallest other non-zero cell of that sum is hidden too, as "×" (complementary suppression: it is
+not itself small, and "< 5" would misstate it), repeated until
 no sum has exactly one hidden cell. A share or a median is shown only when its count is at least 5
 and neither its numerator nor its denominator is hidden.
 """
@@ -21,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 COUNT, SHARE, MEDIAN, TEXT, MONEY = "count", "share", "median", "text", "money"
 THRESHOLD = 5
 HIDDEN = "< 5"
+COMPLEMENT = "×"  # hidden only so that a sum does not give a small cell away: not itself small
 NOT_APPLICABLE = "–"
 
 
@@ -59,6 +61,7 @@ class Table:
     note: str = ""
     suppressed: bool = False
     _hidden: dict[int, set[str]] = field(default_factory=dict)
+    _small: dict[int, set[str]] = field(default_factory=dict)
 
     # -- suppression ---------------------------------------------------------------------------
     def all_rows(self) -> list[dict]:
@@ -73,6 +76,7 @@ class Table:
             i: {k for k in counts if 0 < (row.get(k) or 0) < THRESHOLD}
             for i, row in enumerate(rows)
         }
+        small = {i: set(keys) for i, keys in hidden.items()}
         sums: list[list[tuple[int, str]]] = []  # each: the whole first, then its parts
         if self.total is not None and self.rows_add_up:
             total_index = len(rows) - 1
@@ -101,6 +105,7 @@ class Table:
                     hidden[i].add(k)
                     changed = True
         self._hidden = hidden
+        self._small = small
         return self
 
     def _is_hidden(self, index: int, key: str) -> bool:
@@ -121,7 +126,8 @@ class Table:
             return Cell(f"€ {number_format(value, 2, force_grouping=True)}", value, kind=MONEY)
         if column.kind == COUNT:
             if self._is_hidden(index, column.key):
-                return Cell(HIDDEN, None, hidden=True)
+                small = column.key in self._small.get(index, set())
+                return Cell(HIDDEN if small else COMPLEMENT, None, hidden=True)
             return Cell(str(value or 0), value or 0)
         base = column.denominator
         base_value = row.get(base) or 0

@@ -99,7 +99,16 @@ def _export(request, *, owner, report, table_key: str, fmt: str, kind: str):
     heading = [
         f"{report.title} · {report.period.label}",
         str(table.title),
-        *([_('Cells of 1 to 4 patients are shown as "< 5".')] if table.suppressed else []),
+        *(
+            [
+                _(
+                    'Cells of 1 to 4 patients are shown as "< 5"; "×" is a cell hidden so that a '
+                    "total does not reveal a small one."
+                )
+            ]
+            if table.suppressed
+            else []
+        ),
     ]
     audit_record(
         who=request.actor,

@@ -1,55 +1,41 @@
-"""The letter campaigns' place in the zorggroep report: rendered only when the app ``campaigns`` is
-installed, its counts suppressed like the rest."""
-
-import sys
-import types
+"""The letter campaigns of the zorggroep's practices in its report: counts only, small cells hidden,
+and no campaign of another zorggroep."""
 
 import pytest
-from django.apps import apps
+from django.utils import timezone
 
+from campaigns.models import Answer, LetterStatus
 from reports import build
 from reports.periods import parse_period
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
 
-def test_no_campaign_section_without_the_campaigns_app(chain):
-    report = build.zorggroep_report(
-        chain.zorggroep, parse_period("2026-Q4"), today=None or parse_period("2026-Q4").end
-    )
-    assert "campaigns" not in [s.key for s in report.sections]
+def _invitees(campaign, *, sent: int, answered: int) -> None:
+    for index in range(sent):
+        factories.InviteeFactory(
+            campaign=campaign,
+            letter_status=LetterStatus.DONE,
+            answered_at=timezone.now() if index < answered else None,
+            answer=Answer.NO if index < answered else "",
+        )
 
 
-def test_campaign_funnels_are_shown_with_small_cells_hidden(chain, monkeypatch):
-    queries = types.ModuleType("campaigns.queries")
-    queries.campaign_funnels_for_zorggroep = lambda zorggroep: [
-        {
-            "name": "Praktijk A, voorjaar",
-            "sent": 400,
-            "answered": 40,
-            "referred": 22,
-            "started": 18,
-            "quit": 3,
-        },
-        {
-            "name": "Praktijk B, najaar",
-            "sent": 120,
-            "answered": 9,
-            "referred": 6,
-            "started": 5,
-            "quit": 6,
-        },
-    ]
-    package = types.ModuleType("campaigns")
-    package.queries = queries
-    monkeypatch.setitem(sys.modules, "campaigns", package)
-    monkeypatch.setitem(sys.modules, "campaigns.queries", queries)
-    real = apps.is_installed
-    monkeypatch.setattr(apps, "is_installed", lambda name: name == "campaigns" or real(name))
+def test_campaign_funnels_of_the_zorggroep_are_shown_with_small_cells_hidden(chain):
+    spring = factories.CampaignFactory(practice=chain.practice_a, name="Voorjaar")
+    autumn = factories.CampaignFactory(practice=chain.practice_b, name="Najaar")
+    elsewhere = factories.CampaignFactory(practice=chain.practice_other_zorggroep, name="Elders")
+    _invitees(spring, sent=12, answered=6)
+    _invitees(autumn, sent=7, answered=3)
+    _invitees(elsewhere, sent=9, answered=9)
+
     period = parse_period("2026-Q4")
     report = build.zorggroep_report(chain.zorggroep, period, today=period.end)
-    table = report.table("campaigns")
-    texts = {row["label"]: [c.text for c in cells] for row, cells in table.body()}
-    assert texts["Praktijk A, voorjaar"][:2] == ["400", "40"]
-    assert texts["Praktijk A, voorjaar"][4] == "< 5"
-    assert texts["Praktijk B, najaar"][4] == "< 5"  # the complement of A's 3 in the total of 9
+    texts = {
+        row["label"]: [c.text for c in cells] for row, cells in report.table("campaigns").body()
+    }
+
+    assert set(texts) == {"Praktijk A: Voorjaar", "Praktijk B: Najaar"}
+    assert texts["Praktijk A: Voorjaar"][:2] == ["12", "×"]  # hidden so that 9 − 6 gives no 3
+    assert texts["Praktijk B: Najaar"][:2] == ["7", "< 5"]
