@@ -25,7 +25,8 @@ import statistics
 import sys
 import types
 
-from harness import Result, Timer, report, setup_django, throwaway_database
+from harness import Result, Timer, report
+from population import region_database
 
 
 def _bare(request):
@@ -90,17 +91,14 @@ def main() -> None:
     parser.add_argument("--trajectories", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=200, help="per page and per anchor")
     args = parser.parse_args()
-    with throwaway_database() as vendor:
-        setup_django()
+    with region_database(args.trajectories) as (vendor, region):
         from django.db import transaction
         from django.urls import reverse
-        from population import build_region
 
         from pathways.models import Trajectory
         from referrals.models import Referral
         from referrals.queries import WORKLIST_STATES
 
-        region = build_region(args.trajectories, verbose=True)
         bare_url = _install_bare_view()
         pages = {
             "coach's caseload": (region.coach, reverse("caseload")),

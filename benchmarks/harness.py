@@ -22,18 +22,27 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
+def admin_connection():
+    """An autocommit connection to the server's ``postgres`` database (creating and dropping)."""
+    import psycopg2
+
+    parts = urlparse(os.environ["DATABASE_URL"])
+    admin = psycopg2.connect(urlunparse(parts._replace(path="/postgres")))
+    admin.autocommit = True
+    return admin
+
+
 @contextlib.contextmanager
-def throwaway_database():
+def throwaway_database(template: str | None = None):
+    """``template``: on PostgreSQL, start as a copy of that database (``CREATE DATABASE … TEMPLATE``)."""
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith("postgres"):
-        import psycopg2
-
         name = f"smr_bench_{os.getpid()}"
         parts = urlparse(url)
-        admin = psycopg2.connect(urlunparse(parts._replace(path="/postgres")))
-        admin.autocommit = True
+        admin = admin_connection()
         with admin.cursor() as cursor:
-            cursor.execute(f'CREATE DATABASE "{name}"')
+            copy = f' TEMPLATE "{template}"' if template else ""
+            cursor.execute(f'CREATE DATABASE "{name}"{copy}')
         os.environ["DATABASE_URL"] = urlunparse(parts._replace(path=f"/{name}"))
         try:
             yield "postgresql"

@@ -41,8 +41,13 @@ no timeline events, contacts, letters or audit rows are made: a benchmark that n
 
 from __future__ import annotations
 
+import contextlib
 import datetime
-from dataclasses import dataclass, field
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 # Per 10,000 of the non-named trajectories, in order: (state, share). The dates each state gets
 # are in build_region (``ago``).
@@ -136,6 +141,11 @@ def _insert(cursor, model, columns: dict[str, str], source: str) -> None:
         if f.column in columns:
             names.append(f.column)
             exprs.append(columns[f.column].replace("%", "%%"))
+        elif f.get_internal_type() == "UUIDField" and not f.primary_key:
+            # A random public id per row (a default would be one value for all rows).
+            names.append(f.column)
+            pg = cursor.db.vendor == "postgresql"
+            exprs.append("gen_random_uuid()" if pg else "lower(hex(randomblob(16)))")
         elif not f.null and not f.primary_key:
             value = f.get_default()  # "" for blank text fields
             if value is None:
@@ -595,6 +605,101 @@ def build_region(
         states=states,
         seconds=time.perf_counter() - started,
     )
+
+
+# -- a region kept as a template database ---------------------------------------------------------
+
+
+def _region_key(trajectories: int, kwargs: dict) -> str:
+    """Changes with the builder, the schema (every migration), the arguments and the day."""
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for migration in sorted(root.glob("*/migrations/0*.py")):
+        digest.update(migration.name.encode() + migration.read_bytes())
+    today = kwargs.get("today") or datetime.date.today()
+    digest.update(repr(sorted({**kwargs, "today": today}.items())).encode())
+    return f"smr_region_{trajectories}_{digest.hexdigest()[:12]}"
+
+
+def _stored_region(admin, name: str) -> Region | None:
+    from carechain.models import User
+
+    with admin.cursor() as cursor:
+        cursor.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+            [name],
+        )
+        row = cursor.fetchone()
+    if not row or not row[0]:
+        return None
+    data = json.loads(row[0])
+    users = {
+        key: User.objects.get(pk=data.pop(key)) for key in ("coach", "planner", "zorggroep_admin")
+    }
+    data["today"] = datetime.date.fromisoformat(data["today"])
+    data["coach_ids"] = {int(k): v for k, v in data["coach_ids"].items()}
+    return Region(**data, **users)
+
+
+def _keep_as_template(admin, region: Region, name: str) -> None:
+    """Copy the freshly built database as ``name``; drop the copies kept on earlier days."""
+    from django.db import connection, connections
+
+    source = connection.settings_dict["NAME"]
+    connections.close_all()
+    data = asdict(region)
+    for key in ("coach", "planner", "zorggroep_admin"):
+        data[key] = getattr(region, key).pk
+    data["today"] = region.today.isoformat()
+    with admin.cursor() as cursor:
+        cursor.execute(
+            "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database"
+            " WHERE datname LIKE 'smr_region_%'"
+        )
+        for old, comment in cursor.fetchall():
+            if not comment or json.loads(comment).get("today") != data["today"]:
+                cursor.execute(f'DROP DATABASE IF EXISTS "{old}" WITH (FORCE)')  # an earlier day's
+        cursor.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
+        cursor.execute(f'COMMENT ON DATABASE "{name}" IS %s', [json.dumps(data)])
+
+
+@contextlib.contextmanager
+def region_database(trajectories: int, **kwargs):
+    """A throwaway database holding ``build_region(trajectories, **kwargs)``; yields
+    (vendor, region).
+
+    Building a million trajectories takes minutes; on PostgreSQL the first build of the day is kept
+    on the server as a template database (``smr_region_<size>_<key>``, the key changing with this
+    builder, every migration, the arguments and the day), and later benchmarks start from a copy
+    of it (``CREATE DATABASE … TEMPLATE``, seconds). Each benchmark still gets its own copy to
+    change. ``BENCH_FRESH_REGION=1`` builds anew; drop the ``smr_region_*`` databases to free the
+    disk.
+    """
+    from harness import admin_connection, setup_django, throwaway_database
+
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        with throwaway_database() as vendor:
+            setup_django()
+            yield vendor, build_region(trajectories, verbose=True, **kwargs)
+        return
+    name = _region_key(trajectories, kwargs)
+    admin = admin_connection()
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            kept = cursor.fetchone() is not None and not os.environ.get("BENCH_FRESH_REGION")
+        with throwaway_database(template=name if kept else None) as vendor:
+            setup_django()
+            region = _stored_region(admin, name) if kept else None
+            if region is None:
+                region = build_region(trajectories, verbose=True, **kwargs)
+                _keep_as_template(admin, region, name)
+            else:
+                print(f"region of {trajectories:,} trajectories copied from {name}", flush=True)
+            yield vendor, region
+    finally:
+        admin.close()
 
 
 def main() -> None:

@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import argparse
 
-from harness import Result, Timer, interleaved, report, setup_django, throwaway_database
+from harness import Result, Timer, interleaved, report
+from population import region_database
 
 
 class Rollback(Exception):
@@ -43,19 +44,17 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--no-earlier-reminders", action="store_true")
     args = parser.parse_args()
-    with throwaway_database() as vendor:
-        setup_django()
+    with region_database(args.trajectories, reminders=not args.no_earlier_reminders) as (
+        vendor,
+        region,
+    ):
         from django.db import connection, transaction
-        from population import build_region
 
         from pathways.models import Trajectory
         from referrals.models import Referral
         from reminders import services
         from reminders.models import Reminder
 
-        region = build_region(
-            args.trajectories, reminders=not args.no_earlier_reminders, verbose=True
-        )
         before = Reminder.objects.count()
         today = region.today
         ops = connection.ops

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import argparse
 
-from harness import Result, Timer, interleaved, report, setup_django, throwaway_database
+from harness import Result, Timer, interleaved, report
+from population import region_database
 
 MAX_QUERIES = 26  # the report and the audit row, on PostgreSQL (tests/reports pin the exact count)
 
@@ -53,15 +54,12 @@ def main() -> None:
         "--periods", choices=["quarter", "year", "both"], default="both", help="which periods"
     )
     args = parser.parse_args()
-    with throwaway_database() as vendor:
-        setup_django()
+    with region_database(args.trajectories) as (vendor, region):
         from django.utils import timezone
-        from population import build_region
 
         from pathways.views import caseload
         from reports.views import zorggroep_report
 
-        region = build_region(args.trajectories, verbose=True)
         print(f"database: {vendor}; region built in {region.seconds:.0f} s", flush=True)
         today = timezone.localdate()
         pk = region.zorggroep_id
