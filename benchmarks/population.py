@@ -610,29 +610,39 @@ def build_region(
 # -- a region kept as a template database ---------------------------------------------------------
 
 
-def _region_key(trajectories: int, kwargs: dict) -> str:
-    """Changes with the builder, the schema (every migration), the arguments and the day."""
+def _migrations_on_disk() -> list[str]:
     root = Path(__file__).resolve().parent.parent
+    return sorted(f"{m.parent.parent.name}.{m.stem}" for m in root.glob("*/migrations/0*.py"))
+
+
+def _region_key(trajectories: int, kwargs: dict) -> str:
+    """Changes with the builder, the arguments and the day. A copy made with fewer migrations
+    than the code now has is brought forward by ``migrate``; see ``_stored_region``."""
     digest = hashlib.sha256(Path(__file__).read_bytes())
-    for migration in sorted(root.glob("*/migrations/0*.py")):
-        digest.update(migration.name.encode() + migration.read_bytes())
     today = kwargs.get("today") or datetime.date.today()
     digest.update(repr(sorted({**kwargs, "today": today}.items())).encode())
     return f"smr_region_{trajectories}_{digest.hexdigest()[:12]}"
 
 
-def _stored_region(admin, name: str) -> Region | None:
-    from carechain.models import User
-
+def _stored_data(admin, name: str) -> dict | None:
+    """What ``_keep_as_template`` stored of a kept region, if it can be used by this code."""
     with admin.cursor() as cursor:
         cursor.execute(
             "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
             [name],
         )
         row = cursor.fetchone()
-    if not row or not row[0]:
+    if not row or not row[0] or os.environ.get("BENCH_FRESH_REGION"):
         return None
     data = json.loads(row[0])
+    if not set(data.pop("migrations", [])) <= set(_migrations_on_disk()):
+        return None  # made by code with migrations this code does not have: build anew
+    return data
+
+
+def _region_from(data: dict) -> Region:
+    from carechain.models import User
+
     users = {
         key: User.objects.get(pk=data.pop(key)) for key in ("coach", "planner", "zorggroep_admin")
     }
@@ -651,6 +661,7 @@ def _keep_as_template(admin, region: Region, name: str) -> None:
     for key in ("coach", "planner", "zorggroep_admin"):
         data[key] = getattr(region, key).pk
     data["today"] = region.today.isoformat()
+    data["migrations"] = _migrations_on_disk()
     with admin.cursor() as cursor:
         cursor.execute(
             "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database"
@@ -659,6 +670,7 @@ def _keep_as_template(admin, region: Region, name: str) -> None:
         for old, comment in cursor.fetchall():
             if not comment or json.loads(comment).get("today") != data["today"]:
                 cursor.execute(f'DROP DATABASE IF EXISTS "{old}" WITH (FORCE)')  # an earlier day's
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         cursor.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
         cursor.execute(f'COMMENT ON DATABASE "{name}" IS %s', [json.dumps(data)])
 
@@ -670,9 +682,10 @@ def region_database(trajectories: int, **kwargs):
 
     Building a million trajectories takes minutes; on PostgreSQL the first build of the day is kept
     on the server as a template database (``smr_region_<size>_<key>``, the key changing with this
-    builder, every migration, the arguments and the day), and later benchmarks start from a copy
-    of it (``CREATE DATABASE … TEMPLATE``, seconds). Each benchmark still gets its own copy to
-    change. ``BENCH_FRESH_REGION=1`` builds anew; drop the ``smr_region_*`` databases to free the
+    builder, the arguments and the day), and later benchmarks start from a copy of it
+    (``CREATE DATABASE … TEMPLATE``, seconds), which ``migrate`` brings forward if migrations were
+    added since; a copy made by code with migrations this code lacks is built anew. Each benchmark
+    still gets its own copy to change. ``BENCH_FRESH_REGION=1`` builds anew; drop the ``smr_region_*`` databases to free the
     disk.
     """
     from harness import admin_connection, setup_django, throwaway_database
@@ -686,17 +699,16 @@ def region_database(trajectories: int, **kwargs):
     name = _region_key(trajectories, kwargs)
     admin = admin_connection()
     try:
-        with admin.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-            kept = cursor.fetchone() is not None and not os.environ.get("BENCH_FRESH_REGION")
-        with throwaway_database(template=name if kept else None) as vendor:
+        data = _stored_data(admin, name)
+        # A kept copy made with fewer migrations is brought forward by setup_django's migrate.
+        with throwaway_database(template=name if data else None) as vendor:
             setup_django()
-            region = _stored_region(admin, name) if kept else None
-            if region is None:
+            if data:
+                region = _region_from(data)
+                print(f"region of {trajectories:,} trajectories copied from {name}", flush=True)
+            else:
                 region = build_region(trajectories, verbose=True, **kwargs)
                 _keep_as_template(admin, region, name)
-            else:
-                print(f"region of {trajectories:,} trajectories copied from {name}", flush=True)
             yield vendor, region
     finally:
         admin.close()
