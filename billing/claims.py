@@ -112,7 +112,7 @@ def with_links(claims: QuerySet[Claim]) -> QuerySet[Claim]:
     """
     versions = Claim.objects.filter(
         trajectory_id=OuterRef("trajectory_id"), prestatie_id=OuterRef("prestatie_id")
-    )
+    ).order_by()  # at most one row: no sort, so the unique index answers it directly
     return claims.annotate(
         patient_id=F("trajectory__patient_id"),
         replaces=Subquery(
