@@ -150,9 +150,7 @@ def test_fhir_search_entries_built_by_postgresql_equal_the_fhir_claims(
 
 
 # -- the FHIR Claim search ---------------------------------------------------------------------------
-def test_fhir_search_pages_through_every_claim_of_the_insurer_once_in_order(
-    api, chain, prestaties
-):
+def test_fhir_search_pages_through_every_claim_of_the_insurer_once_in_order(api, chain, prestaties):
     mine = claim_rows(chain, prestaties["programme"], 7)
     claim_rows(chain, prestaties["programme"], 3, insurer=chain.insurer_b)
     seen = _search_walk(api, claims_key(chain.insurer_a), f"{SEARCH_URL}?_count=3")
