@@ -75,28 +75,23 @@ class LocalIsoDateTime(Expression):
     def as_sql(self, compiler, connection, **extra):
         value, value_params = compiler.compile(self.expression)
         zone = timezone.get_current_timezone_name()
-        local = f"(({value}) AT TIME ZONE %s)"
-        local_params = [*value_params, zone]
+        local, local_params = f"(({value}) AT TIME ZONE %s)", [*value_params, zone]
         offset = f"({local} - (({value}) AT TIME ZONE 'UTC'))"
-        sql = f"TO_CHAR({local}, 'YYYY-MM-DD\"T\"HH24:MI:SS')"
-        params = list(local_params)
-        if not self.seconds_only:
-            sql += (
-                f" || CASE WHEN TO_CHAR({local}, 'US') = '000000' THEN '' "
-                f"ELSE '.' || TO_CHAR({local}, 'US') END"
-            )
-            params += local_params * 2
-        zero = "'Z'" if self.utc_z else "'+00:00'"
-        sql += (
-            f" || CASE WHEN {offset} = INTERVAL '0' THEN {zero} "
-            f"WHEN {offset} < INTERVAL '0' THEN '-' || TO_CHAR(-{offset}, 'HH24:MI') "
-            f"ELSE '+' || TO_CHAR({offset}, 'HH24:MI') END"
+        offset_params = local_params + value_params
+        # Only the fraction has a dot: without microseconds it goes, as in isoformat().
+        text = (
+            f"TO_CHAR({local}, 'YYYY-MM-DD\"T\"HH24:MI:SS')"
+            if self.seconds_only
+            else f"REPLACE(TO_CHAR({local}, 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '.000000', '')"
         )
-        params += (local_params + value_params) * 4
-        return f"CASE WHEN ({value}) IS NULL THEN NULL ELSE {sql} END", [
-            *value_params,
-            *params,
-        ]
+        zero = "'Z'" if self.utc_z else "'+00:00'"
+        # Null in, null out: every part is null then.
+        sql = (
+            f"{text} || CASE SIGN(EXTRACT(EPOCH FROM {offset})) WHEN 0 THEN {zero} "
+            f"WHEN 1 THEN '+' || TO_CHAR({offset}, 'HH24:MI') "
+            f"ELSE '-' || TO_CHAR(-{offset}, 'HH24:MI') END"
+        )
+        return sql, [*local_params, *offset_params * 3]
 
 
 def decimal_text(field: str) -> Cast:

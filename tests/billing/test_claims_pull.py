@@ -114,11 +114,13 @@ def test_rest_pages_built_by_postgresql_equal_the_serializer(
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("zone", ["Europe/Amsterdam", "UTC", "America/Sao_Paulo"])
+@pytest.mark.parametrize(
+    "zone", ["Europe/Amsterdam", "UTC", "America/Sao_Paulo", "Asia/Kolkata", "America/St_Johns"]
+)
 def test_moments_are_written_as_drf_writes_them_in_any_time_zone(
     api, chain, prestaties, postgresql_only, zone
 ):
-    """UTC gives DRF's ``Z``; a zone west of Greenwich a negative offset."""
+    """UTC gives DRF's ``Z``; zones west of Greenwich negative offsets, some with half hours."""
     _varied_claims(chain, prestaties)
     with timezone.override(zone):
         rows = api.get(LIST_URL, **claims_key(chain.insurer_a)).json()["results"]
