@@ -24,7 +24,7 @@ from referrals.fhir.errors import FhirError, Issue
 from referrals.fhir.protocol import fhir_body
 from referrals.fhir.views import FhirView
 
-from . import claims, fhir
+from . import claims, fhir, fhir_search
 from .api import examples
 from .api.views import ClaimsClientRequired
 from .models import Claim
@@ -144,7 +144,9 @@ class ClaimSearchView(ClaimFhirView):
         if json_sql.is_available():
             # Each entry's JSON made by PostgreSQL: no FHIR model built and validated per claim.
             page = paginator.paginate_queryset(
-                found.values("id", "patient_id", entry=fhir.claim_entry_json(base_url=base_url)),
+                found.values(
+                    "id", "patient_id", entry=fhir_search.claim_entry_json(base_url=base_url)
+                ),
                 request,
                 view=self,
             )
@@ -162,7 +164,7 @@ class ClaimSearchView(ClaimFhirView):
             detail="FHIR Claim search",
         )
         return Response(
-            fhir.claim_search_bundle(
+            fhir_search.claim_search_bundle(
                 entries, self_url=request.build_absolute_uri(), next_url=paginator.get_next_link()
             )
         )

@@ -1,7 +1,7 @@
 """An insurer pulls every claim page by page: over REST and as a FHIR Claim search.
 
 On PostgreSQL each page's JSON is built by the database (``billing.api.documents``,
-``billing.fhir.claim_entry_json``); these tests hold it to the Python definitions (``ClaimOutput``,
+``billing.fhir_search.claim_entry_json``); these tests hold it to the Python definitions (``ClaimOutput``,
 ``billing.fhir.claim_resource``) value for value, and hold every page to the same queries and the
 same audit rows at any depth.
 """
