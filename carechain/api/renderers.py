@@ -11,12 +11,37 @@ from rest_framework.renderers import JSONRenderer
 
 
 class RawJSON:
-    """Text that is JSON already: a list of documents from ``carechain.json_sql``."""
+    """Text that is JSON already: a list of documents from ``carechain.json_sql``.
 
-    __slots__ = ("text",)
+    The renderer writes the text as it is. Python code that reads a response's ``data`` (a test, a
+    middleware) still sees the value: indexing, iterating or ``len`` parse the text, once.
+    """
+
+    __slots__ = ("_value", "text")
 
     def __init__(self, text: str):
         self.text = text
+        self._value = None
+
+    @property
+    def value(self):
+        if self._value is None:
+            self._value = json.loads(self.text)
+        return self._value
+
+    def __getitem__(self, key):
+        return self.value[key]
+
+    def __iter__(self):
+        return iter(self.value)
+
+    def __len__(self) -> int:
+        return len(self.value)
+
+    def __eq__(self, other) -> bool:
+        return self.value == (other.value if isinstance(other, RawJSON) else other)
+
+    __hash__ = None
 
     @classmethod
     def array(cls, documents) -> RawJSON:
