@@ -16,6 +16,20 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+def _encode(payload: dict) -> str:
+    return json.dumps(payload, sort_keys=True, ensure_ascii=True)
+
+
+def _digest(payload: dict) -> str:
+    return hashlib.sha256(_encode(payload).encode()).hexdigest()
+
+
+# Placeholders of AuditEvent.chain_hashes: no audit row's values contain NUL characters (they are
+# refused at the edge), so these cannot collide with one; chain_hashes checks it all the same.
+_PREV, _PATIENT, _OBJECT = "\x00prev\x00", "\x00patient\x00", "\x00object\x00"
+_MARKS = (_PREV, _PATIENT, _OBJECT)
+
+
 class AppendOnlyError(Exception):
     """Raised on any attempt to change or delete an audit row through the ORM."""
 
@@ -93,7 +107,10 @@ class AuditEvent(AppendOnlyModel):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username or self.api_key} {self.action}"
 
     def compute_hash(self) -> str:
-        payload = {
+        return _digest(self._hash_payload())
+
+    def _hash_payload(self) -> dict:
+        return {
             "prev": self.prev_hash,
             "at": self.at.isoformat(),
             "action": self.action,
@@ -109,8 +126,41 @@ class AuditEvent(AppendOnlyModel):
             "detail": self.detail,
             "ip": self.ip,
         }
-        encoded = json.dumps(payload, sort_keys=True, ensure_ascii=True).encode()
-        return hashlib.sha256(encoded).hexdigest()
+
+    @classmethod
+    def chain_hashes(
+        cls, constant: dict, rows: list[tuple[int | None, str]], *, prev: str
+    ) -> list[str]:
+        """The hashes ``compute_hash`` gives rows that differ only in patient id and object id,
+        each linked to the one before (the first to ``prev``).
+
+        ``constant`` holds the other fields. The JSON of one row is made once with placeholders
+        and filled in per row, which gives the same bytes as ``json.dumps`` of each row's payload
+        (tests/audit/test_audit_log.py) at a fraction of the cost on a page of hundreds of rows.
+        """
+        row = cls(**constant, prev_hash=_PREV, object_id=_OBJECT)
+        payload = row._hash_payload()
+        payload["patient_id"] = _PATIENT
+        template = _encode(payload)
+        marks = {mark: json.dumps(mark) for mark in _MARKS}
+        hashes = []
+        if any(template.count(encoded) != 1 for encoded in marks.values()):
+            # A placeholder among the row's own values: hash each row the slow way.
+            for patient_id, object_id in rows:
+                row.prev_hash, row.patient_id, row.object_id = prev, patient_id, object_id
+                prev = row.compute_hash()
+                hashes.append(prev)
+            return hashes
+        parts, rest = [], template
+        for mark in sorted(_MARKS, key=lambda mark: template.index(marks[mark])):
+            before, _found, rest = rest.partition(marks[mark])
+            parts.append((before, mark))
+        for patient_id, object_id in rows:
+            value = {_PREV: prev, _PATIENT: patient_id, _OBJECT: object_id}
+            text = "".join(before + json.dumps(value[mark]) for before, mark in parts) + rest
+            prev = hashlib.sha256(text.encode()).hexdigest()
+            hashes.append(prev)
+        return hashes
 
 
 class AuditCheckpoint(AppendOnlyModel):

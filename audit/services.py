@@ -129,6 +129,86 @@ def audit_record_many(*, who: Who, action: str, touches: Iterable[Touch]) -> lis
         return AuditEvent.objects.bulk_create(events)
 
 
+def audit_record_rows(
+    *,
+    who: Who,
+    action: str,
+    model: type[Model],
+    rows: Iterable[tuple[int | None, object]],
+    detail: str,
+) -> int:
+    """One audit row per (patient id, primary key) of ``model``: the rows of a page of a list.
+
+    What ``audit_record_many`` writes for the same touches, in one INSERT without building a model
+    instance per row, and with the chain's hashes from one template (``AuditEvent.chain_hashes``):
+    an API page of 200 claims costs a fraction of a millisecond here instead of tens. Returns the
+    number of rows written.
+    """
+    object_type = model._meta.label_lower
+    rows = [(patient_id, str(pk)) for patient_id, pk in rows]
+    if not rows:
+        return 0
+    constant = {
+        "at": timezone.now(),
+        "action": action,
+        "channel": who.channel,
+        "user_id": who.audit_user_id,
+        "username": who.audit_username[:150],
+        "api_key": who.audit_api_key[:150],
+        "roles": who.audit_roles[:200],
+        "organisation": who.audit_organisation[:300],
+        "object_type": object_type,
+        "detail": detail[:300],
+        "ip": who.ip,
+    }
+    with transaction.atomic():
+        prev = _lock_chain()
+        hashes = AuditEvent.chain_hashes(constant, rows, prev=prev)
+        _insert_rows(constant, rows, prev, hashes)
+    return len(rows)
+
+
+def _insert_rows(
+    constant: dict, rows: list[tuple[int | None, str]], prev: str, hashes: list[str]
+) -> None:
+    meta = AuditEvent._meta
+    quote = connection.ops.quote_name
+    fixed = list(constant)
+    varying = ["patient_id", "object_id", "prev_hash", "hash"]
+    columns = ", ".join(quote(meta.get_field(name).column) for name in fixed + varying)
+    table = quote(meta.db_table)
+    prevs = [prev, *hashes[:-1]]
+    at = meta.get_field("at").get_db_prep_value(constant["at"], connection)
+    values = [at if name == "at" else constant[name] for name in fixed]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Identifiers come from the model's metadata, quoted; every value is a parameter. The
+            # ordinality keeps the ids in chain order, which audit_verify walks.
+            constants = ", ".join("%s::inet" if name == "ip" else "%s" for name in fixed)
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT {constants}, "  # noqa: S608
+                "u.patient_id, u.object_id, u.prev_hash, u.hash FROM unnest("
+                "%s::bigint[], %s::text[], %s::text[], %s::text[]) WITH ORDINALITY "
+                "AS u(patient_id, object_id, prev_hash, hash, position) ORDER BY u.position",
+                [
+                    *values,
+                    [patient_id for patient_id, _pk in rows],
+                    [pk for _patient_id, pk in rows],
+                    prevs,
+                    hashes,
+                ],
+            )
+        else:
+            marks = ", ".join(["%s"] * (len(fixed) + len(varying)))
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES ({marks})",  # noqa: S608
+                [
+                    (*values, patient_id, pk, before, after)
+                    for (patient_id, pk), before, after in zip(rows, prevs, hashes, strict=True)
+                ],
+            )
+
+
 def audit_record(
     *, who: Who, action: str, patient_id: int | None, obj: Model | None = None, detail: str = ""
 ) -> AuditEvent:

@@ -1,25 +1,29 @@
-"""Benchmark: an insurer pulls all its claims page by page through the REST API, against raw SQL.
+"""Benchmark: an insurer pulls all its claims page by page, over REST and as a FHIR Claim search,
+against PostgreSQL's own COPY of the same rows and columns.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python benchmarks/claims_pull.py --claims 100000
-    .venv/bin/python benchmarks/claims_pull.py --claims 20000            # SQLite, smaller
+    .venv/bin/python benchmarks/claims_pull.py --claims 10000            # SQLite, smaller
 
-Builds the claims in bulk in a throwaway database (``harness.throwaway_database``: created on the
-same server and dropped afterwards), then follows ``next`` from the first page to the last with the
-insurer's claims key through the whole Django stack (authentication, throttling, the audit rows of
-every page), and exports the same rows with one raw SQL statement (COPY on PostgreSQL). Prints
-claims per second, the time of early and late pages (cursor paging stays flat at any depth), SQL
-queries per page, peak Python memory of the pull (tracemalloc) and the API/SQL ratio.
+Builds the claims in bulk in a throwaway database (``harness.throwaway_database``), then, interleaved
+over several rounds (``harness.interleaved``): follows ``next`` from the first page to the last with
+the insurer's claims key through the whole Django stack in this process (Django's test client:
+middleware, authentication, throttling, the view, the audit rows of every page, rendering; no
+network), and exports the same rows with ``COPY (SELECT <the same columns> ...) TO STDOUT`` (a
+SELECT on SQLite). Claims per second against COPY's rows per second.
+
+Checks: the SQL queries of an early and a deep page are the same number; the peak Python memory
+(tracemalloc) of a pull of every claim is about that of a pull of a tenth of them.
 """
 
 import argparse
 import datetime
 import gc
+import json
 import math
-import statistics
 import tracemalloc
 from decimal import Decimal
 
-from harness import Timer, setup_django, throwaway_database
+from harness import Result, Timer, interleaved, report, setup_django, throwaway_database
 
 EXPORT_FIELDS = [
     "claim_number",
@@ -155,50 +159,71 @@ class QueryCounter:
         return execute(sql, params, many, context)
 
 
-def pull(headers: dict, page_size: int, *, trace_memory: bool = False) -> dict:
-    """Follow ``next`` from the first page to the last, as an insurer's client would.
+class Api:
+    """One way of pulling: where it starts, where a page's rows are, where the next page is."""
 
-    With ``trace_memory`` each page is followed by a garbage collection (the test client's response
-    objects sit in reference cycles a server would not keep), and tracemalloc records the peak of
-    the first pages and of the whole pull: equal peaks mean memory does not grow with depth.
-    """
+    def __init__(self, name: str, first_url: str, rows_key: str, next_url):
+        self.name, self.first_url, self.rows_key, self.next_url = (
+            name,
+            first_url,
+            rows_key,
+            next_url,
+        )
+
+
+def _fhir_next(bundle: dict) -> str | None:
+    return next((link["url"] for link in bundle["link"] if link["relation"] == "next"), None)
+
+
+REST = Api("REST", "/api/claims/?page_size={size}", "results", lambda data: data["next"])
+FHIR = Api("FHIR Claim search", "/fhir/Claim?_count={size}", "entry", _fhir_next)
+
+
+def pull(api: Api, headers: dict, page_size: int, *, limit: int | None = None) -> dict:
+    """Follow ``next`` from the first page to the last (or until ``limit`` claims), as an insurer's
+    client would: each response is parsed to find the next page."""
     from django.db import connection
     from rest_framework.test import APIClient
 
     client = APIClient()
     counter = QueryCounter()
-    url = f"/api/claims/?page_size={page_size}"
-    seen, page_times, page_queries, early_peak = 0, [], [], 0
-    if trace_memory:
-        tracemalloc.start()
+    url = api.first_url.format(size=page_size)
+    seen, page_queries = 0, []
     with connection.execute_wrapper(counter), Timer() as total:
-        while url:
+        while url and (limit is None or seen < limit):
             before = counter.count
-            with Timer() as page:
-                response = client.get(url, **headers)
-                assert response.status_code == 200, response.content[:300]
-                data = response.json()
-            page_times.append(page.seconds)
+            response = client.get(url, **headers)
+            assert response.status_code == 200, response.content[:300]
+            data = json.loads(response.content)
             page_queries.append(counter.count - before)
-            seen += len(data["results"])
-            url = data["next"]
-            if trace_memory:
+            seen += len(data.get(api.rows_key, []))
+            url = api.next_url(data)
+            del response, data
+    return {"claims": seen, "seconds": total.seconds, "queries": page_queries}
+
+
+def memory_peak(api: Api, headers: dict, page_size: int, *, limit: int | None = None) -> int:
+    """Peak Python memory of a pull (tracemalloc), collecting after each page: the test client's
+    responses sit in reference cycles that a server would not keep."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        from django.db import connection
+        from rest_framework.test import APIClient
+
+        client = APIClient()
+        url, seen = api.first_url.format(size=page_size), 0
+        with connection.execute_wrapper(QueryCounter()):
+            while url and (limit is None or seen < limit):
+                response = client.get(url, **headers)
+                data = json.loads(response.content)
+                seen += len(data.get(api.rows_key, []))
+                url = api.next_url(data)
                 del response, data
                 gc.collect()
-                if len(page_times) == 10:
-                    early_peak = tracemalloc.get_traced_memory()[1]
-    peak = 0
-    if trace_memory:
-        peak = tracemalloc.get_traced_memory()[1]
+        return tracemalloc.get_traced_memory()[1]
+    finally:
         tracemalloc.stop()
-    return {
-        "claims": seen,
-        "seconds": total.seconds,
-        "times": page_times,
-        "queries": page_queries,
-        "peak": peak,
-        "early_peak": early_peak or peak,
-    }
 
 
 class CountingSink:
@@ -229,7 +254,7 @@ def export_sql(insurer_id: int, vendor: str) -> tuple[int, float]:
     with connection.cursor() as cursor, Timer() as timer:
         if vendor == "postgresql":
             sink = CountingSink()
-            copy = cursor.mogrify(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)", [insurer_id])
+            copy = cursor.mogrify(f"COPY ({query}) TO STDOUT", [insurer_id])
             cursor.copy_expert(copy.decode(), sink)
             rows = sink.rows
         else:
@@ -240,12 +265,55 @@ def export_sql(insurer_id: int, vendor: str) -> tuple[int, float]:
     return rows, timer.seconds
 
 
+def measure(api: Api, *, headers, page_size, claims, insurer_id, vendor, rounds) -> Result:
+    first = pull(api, headers, page_size)  # warm-up, and the query counts of every page
+    assert first["claims"] == claims, (api.name, first["claims"], claims)
+    queries = first["queries"]
+    early, deep = queries[1], queries[-2]  # the second page and the last full one
+    tenth = memory_peak(api, headers, page_size, limit=claims // 10)
+    full = memory_peak(api, headers, page_size)
+
+    def app() -> float:
+        run = pull(api, headers, page_size)
+        assert run["claims"] == claims
+        return run["claims"] / run["seconds"]
+
+    def anchor() -> float:
+        rows, seconds = export_sql(insurer_id, vendor)
+        assert rows == claims, (rows, claims)
+        return rows / seconds
+
+    figure, anchor_rate, apps, anchors = interleaved(app, anchor, rounds=rounds)
+    return Result(
+        name=f"insurer pulls {claims:,} claims, {api.name}",
+        figure=figure,
+        anchor=anchor_rate,
+        unit="rows/s",
+        anchor_label="COPY (SELECT same columns) TO STDOUT" if vendor == "postgresql" else "SELECT",
+        higher_is_better=True,
+        target_ratio=0.30,
+        checks={
+            "constant queries per page": early == deep,
+            "flat memory": full <= tenth * 1.5 + 256 * 1024,
+        },
+        notes=(
+            f"{vendor}; Django test client in-process; pages of {page_size}; queries per page "
+            f"early {early}, deep {deep}; peak Python memory {tenth / 2**20:.1f} MiB for a tenth, "
+            f"{full / 2**20:.1f} MiB for all; rounds app "
+            + "/".join(f"{x:,.0f}" for x in apps)
+            + ", anchor "
+            + "/".join(f"{x:,.0f}" for x in anchors)
+        ),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--claims", type=int, default=100_000)
     parser.add_argument("--page-size", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
         "--other-insurer", type=int, default=None, help="claims to another insurer (default 10%%)"
     )
@@ -260,48 +328,27 @@ def main() -> None:
         setup_test_environment(debug=False)  # the test client's host; no query log kept
         with Timer() as build_timer:
             insurer = build(args.claims, others)
+        print(
+            f"database: {vendor}; claims to the insurer: {args.claims:,} "
+            f"(+{others:,} to another); built in {build_timer.seconds:.1f} s",
+            flush=True,
+        )
         _key, secret = OrganisationAPIKey.objects.create_key(
             name="bench", organisation=insurer, purpose=OrganisationAPIKey.Purpose.CLAIMS
         )
         headers = {"HTTP_AUTHORIZATION": f"Api-Key {secret}"}
-
-        timed = pull(headers, args.page_size)
-        assert timed["claims"] == args.claims, (timed["claims"], args.claims)
-        traced = pull(headers, args.page_size, trace_memory=True)
-        assert traced["claims"] == args.claims
-        runs = [export_sql(insurer.pk, vendor) for _ in range(3)]
-        rows = runs[0][0]
-        assert rows == args.claims, (rows, args.claims)
-        sql_seconds = statistics.median(seconds for _rows, seconds in runs)
-
-        api_rate = timed["claims"] / timed["seconds"]
-        sql_rate = rows / sql_seconds
-        times = timed["times"]
-        edge = max(1, min(10, len(times) // 4))
-        queries = sorted(set(timed["queries"]))
-        print(
-            f"database: {vendor}; claims to the insurer: {args.claims:,} "
-            f"(+{others:,} to another); built in {build_timer.seconds:.1f} s"
-        )
-        print(
-            f"API pull: {len(times)} pages of {args.page_size} in {timed['seconds']:.1f} s = "
-            f"{api_rate:,.0f} claims/s; first {edge} pages "
-            f"{statistics.mean(times[:edge]) * 1000:.0f} ms/page, last {edge} pages "
-            f"{statistics.mean(times[-edge:]) * 1000:.0f} ms/page"
-        )
-        print(
-            f"SQL queries per page: {'-'.join(map(str, queries))} (the last, shorter page included)"
-        )
-        print(
-            f"peak Python memory (tracemalloc, collected after each page): "
-            f"{traced['early_peak'] / 2**20:.1f} MiB over the first 10 pages, "
-            f"{traced['peak'] / 2**20:.1f} MiB over all {len(traced['times'])} pages"
-        )
-        print(
-            f"raw SQL export ({'COPY' if vendor == 'postgresql' else 'SELECT'}): {rows:,} rows "
-            f"in {sql_seconds:.2f} s = {sql_rate:,.0f} rows/s (median of 3)"
-        )
-        print(f"ratio: the API pull takes {sql_rate / api_rate:.1f}x as long as the raw export")
+        for api in (REST, FHIR):
+            report(
+                measure(
+                    api,
+                    headers=headers,
+                    page_size=args.page_size,
+                    claims=args.claims,
+                    insurer_id=insurer.pk,
+                    vendor=vendor,
+                    rounds=args.rounds,
+                )
+            )
 
 
 if __name__ == "__main__":

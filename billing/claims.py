@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models import Case, F, OuterRef, QuerySet, Subquery, When
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -108,18 +108,33 @@ def with_links(claims: QuerySet[Claim]) -> QuerySet[Claim]:
     """Adds the audit log's patient id and the neighbouring versions' claim numbers, in one query.
 
     The patient id comes from the trajectory's foreign key column only (a join, no trajectory row
-    is loaded); ``replaces``/``replaced_by`` use the unique (trajectory, prestatie, version) index.
+    is loaded); ``replaces``/``replaced_by`` use the unique (trajectory, prestatie, version) index,
+    and only where there can be one: versions count from 1, and ``claim_resubmit`` is the only way
+    to a next version, turning the one before ``superseded`` in the same transaction. So a pull of
+    first versions looks nothing up.
     """
     versions = Claim.objects.filter(
         trajectory_id=OuterRef("trajectory_id"), prestatie_id=OuterRef("prestatie_id")
-    )
+    ).order_by()  # at most one row: no sort, so an index answers it directly
     return claims.annotate(
         patient_id=F("trajectory__patient_id"),
-        replaces=Subquery(
-            versions.filter(version=OuterRef("version") - 1).values("claim_number")[:1]
+        replaces=Case(
+            When(
+                version__gt=1,
+                then=Subquery(
+                    versions.filter(version=OuterRef("version") - 1).values("claim_number")[:1]
+                ),
+            ),
+            default=None,
         ),
-        replaced_by=Subquery(
-            versions.filter(version=OuterRef("version") + 1).values("claim_number")[:1]
+        replaced_by=Case(
+            When(
+                status=Claim.Status.SUPERSEDED,
+                then=Subquery(
+                    versions.filter(version=OuterRef("version") + 1).values("claim_number")[:1]
+                ),
+            ),
+            default=None,
         ),
     )
 

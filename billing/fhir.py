@@ -11,6 +11,7 @@ error's code from the rejection reasons.
 from __future__ import annotations
 
 import datetime
+import json
 import re
 
 import pydantic
@@ -35,7 +36,7 @@ PRIORITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/processpriority"
 RELATED_CLAIM_SYSTEM = "http://terminology.hl7.org/CodeSystem/ex-relatedclaimrelationship"
 CARE_TEAM_ROLE_SYSTEM = "http://terminology.hl7.org/CodeSystem/claimcareteamrole"
 
-_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 _MAX_ISSUES = 10
 _PROFESSIONAL = {"coding": [{"system": CLAIM_TYPE_SYSTEM, "code": "professional"}]}
 
@@ -102,7 +103,7 @@ def claim_resource(claim: Claim) -> FhirClaim:
         ],
         "total": money,
     }
-    if _FHIR_ID.fullmatch(claim.claim_number):
+    if FHIR_ID.fullmatch(claim.claim_number):
         data["id"] = claim.claim_number
     replaces = getattr(claim, "replaces", None)
     if replaces:
@@ -116,6 +117,17 @@ def claim_resource(claim: Claim) -> FhirClaim:
             }
         ]
     return FhirClaim.model_validate(data)
+
+
+def claim_search_entry(claim: Claim, *, base_url: str) -> str:
+    """One entry of a Claim search Bundle as JSON text (the Python twin of ``billing.fhir_search.claim_entry_json``)."""
+    resource = claim_resource(claim)
+    entry = {"fullUrl": f"{base_url}{claim.claim_number}"} if resource.id else {}
+    return (
+        json.dumps(entry)[:-1]
+        + ("," if entry else "")
+        + f'"resource":{resource.model_dump_json()},"search":{{"mode":"match"}}}}'
+    )
 
 
 def claim_response_resource(claim: Claim) -> ClaimResponse:

@@ -7,23 +7,27 @@ Errors are OperationOutcomes (``referrals.fhir.protocol``), never HTML and never
 
 from __future__ import annotations
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services import audit_record, audit_record_rows
+from carechain import json_sql
+from carechain.api.pagination import StableCursorPagination
 from carechain.models import Insurer
 from referrals.fhir.errors import FhirError, Issue
 from referrals.fhir.protocol import fhir_body
 from referrals.fhir.views import FhirView
 
-from . import claims, fhir
+from . import claims, fhir, fhir_search
 from .api import examples
 from .api.views import ClaimsClientRequired
+from .models import Claim
 
 _ANSWER_ELEMENTS = {
     "claim_number": ("not-found", "ClaimResponse.request"),
@@ -89,6 +93,81 @@ class ClaimView(ClaimFhirView):
             detail="FHIR Claim",
         )
         return Response(fhir.claim_resource(claim))
+
+
+class ClaimSearchPagination(StableCursorPagination):
+    """FHIR's names for the page size and the page: ``_count`` (1 to 200, default 50), ``_cursor``
+    (opaque: take the ``next`` link of the Bundle). Oldest first by id, like the REST list."""
+
+    ordering = "id"
+    page_size_query_param = "_count"
+    cursor_query_param = "_cursor"
+
+
+class ClaimSearchView(ClaimFhirView):
+    """GET [base]/Claim: every claim addressed to the calling insurer, a page at a time."""
+
+    @extend_schema(
+        tags=["fhir"],
+        operation_id="fhir_claim_search",
+        summary="Search your claims as a FHIR R4 searchset Bundle",
+        description=(
+            "All claims addressed to your organisation, oldest first, as a searchset Bundle of "
+            "FHIR R4 Claims (each as `GET [base]/Claim/<claim number>` shows it). Follow the "
+            "Bundle's `next` link until there is none. `_count` up to 200 (default 50). The Bundle "
+            "carries no `total`."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "_count", OpenApiTypes.INT, description="Claims per page, 1 to 200; default 50."
+            ),
+            OpenApiParameter(
+                "_cursor",
+                OpenApiTypes.STR,
+                pattern=r"^[A-Za-z0-9+/]*={0,2}$",
+                description="The page: take it from the Bundle's `next` link.",
+            ),
+        ],
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="A FHIR R4 searchset Bundle."),
+            401: _outcome("No or an unknown API key."),
+            403: _outcome("Not an insurer's claims API key."),
+            404: _outcome("A `_cursor` this server did not make."),
+        },
+        examples=[examples.FHIR_CLAIM_SEARCH],
+    )
+    def get(self, request):
+        actor = self.actor
+        paginator = ClaimSearchPagination()
+        found = claims.claims_for_insurer(actor)
+        base_url = request.build_absolute_uri(reverse("fhir_claims:claim-search")) + "/"
+        if json_sql.is_available():
+            # Each entry's JSON made by PostgreSQL: no FHIR model built and validated per claim.
+            page = paginator.paginate_queryset(
+                found.values(
+                    "id", "patient_id", entry=fhir_search.claim_entry_json(base_url=base_url)
+                ),
+                request,
+                view=self,
+            )
+            touched = [(row["patient_id"], row["id"]) for row in page]
+            entries = [row["entry"] for row in page]
+        else:
+            page = paginator.paginate_queryset(found, request, view=self)
+            touched = [(claim.patient_id, claim.pk) for claim in page]
+            entries = [fhir.claim_search_entry(claim, base_url=base_url) for claim in page]
+        audit_record_rows(
+            who=actor,
+            action=AuditEvent.Action.LIST,
+            model=Claim,
+            rows=touched,
+            detail="FHIR Claim search",
+        )
+        return Response(
+            fhir_search.claim_search_bundle(
+                entries, self_url=request.build_absolute_uri(), next_url=paginator.get_next_link()
+            )
+        )
 
 
 class ClaimResponseView(ClaimFhirView):

@@ -244,6 +244,8 @@ RULES = [
     R("api:claim-answers", {CLAIMS_KEY}, post={}),
     R("api:claim-detail", {CLAIMS_KEY}, kwargs={"claim_number": Ref("claim", "claim_number")}),
     R("api:claim-resubmit", {PLANNER}, kwargs={"claim_number": Ref("claim", "claim_number")}, post={}),
+    R("fhir_claims:claim-search", {CLAIMS_KEY}),
+    R("fhir/^Claim/$", {CLAIMS_KEY}, path="/fhir/Claim/"),
     R("fhir_claims:claim", {CLAIMS_KEY}, kwargs={"number": Ref("claim", "claim_number")}),
     R("fhir_claims:claim-response", {CLAIMS_KEY}, post={}),
     R("fhir/^Claim/(?P<number>[^/]+)/$", {CLAIMS_KEY}, kwargs={"number": Ref("claim", "claim_number")}, path="/fhir/Claim/{number}/"),

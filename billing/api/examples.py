@@ -232,6 +232,29 @@ FHIR_CLAIM = OpenApiExample(
     },
 )
 
+FHIR_CLAIM_SEARCH = OpenApiExample(
+    "A page of claims",
+    response_only=True,
+    value={
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "link": [
+            {"relation": "self", "url": "https://smr.example.nl/fhir/Claim?_count=2"},
+            {
+                "relation": "next",
+                "url": "https://smr.example.nl/fhir/Claim?_count=2&_cursor=cD0xODc%3D",
+            },
+        ],
+        "entry": [
+            {
+                "fullUrl": "https://smr.example.nl/fhir/Claim/SMR-00000187-SMR01-1",
+                "resource": FHIR_CLAIM.value,
+                "search": {"mode": "match"},
+            }
+        ],
+    },
+)
+
 _CLAIM_RESPONSE = {
     "resourceType": "ClaimResponse",
     "status": "active",

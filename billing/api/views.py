@@ -15,18 +15,22 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 
 from audit.models import AuditEvent
-from audit.services import Touch, audit_record, audit_record_many
+from audit.services import audit_record, audit_record_rows
+from carechain import json_sql
 from carechain.access import Actor
 from carechain.api.pagination import StableCursorPagination
+from carechain.api.renderers import RawJSON, RawJSONRenderer
 from carechain.api.serializers import ErrorOutput
 from carechain.models import Role
 
 from .. import claims
 from ..models import Claim
 from . import examples
+from .documents import claim_output_json
 from .filters import ClaimFilter
 from .serializers import (
     ClaimAnswersInput,
@@ -83,6 +87,7 @@ class ClaimViewSet(viewsets.GenericViewSet):
     serializer_class = ClaimOutput
     filterset_class = ClaimFilter
     pagination_class = ClaimCursorPagination
+    renderer_classes = [RawJSONRenderer, BrowsableAPIRenderer]
     lookup_field = "claim_number"
     lookup_value_regex = r"[^/]+"
 
@@ -105,13 +110,26 @@ class ClaimViewSet(viewsets.GenericViewSet):
         examples=[examples.LIST_RESPONSE],
     )
     def list(self, request):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        audit_record_many(
+        claims_found = self.filter_queryset(self.get_queryset())
+        if json_sql.is_available():
+            # Each row's JSON made by PostgreSQL: no model instance or serializer per claim.
+            page = self.paginate_queryset(
+                claims_found.values("id", "patient_id", document=claim_output_json())
+            )
+            touched = [(row["patient_id"], row["id"]) for row in page]
+            results = RawJSON.array(row["document"] for row in page)
+        else:
+            page = self.paginate_queryset(claims_found)
+            touched = [(claim.patient_id, claim.pk) for claim in page]
+            results = ClaimOutput(page, many=True).data
+        audit_record_rows(
             who=self.actor,
             action=AuditEvent.Action.LIST,
-            touches=[Touch(claim.patient_id, claim, "api claim list") for claim in page],
+            model=Claim,
+            rows=touched,
+            detail="api claim list",
         )
-        return self.get_paginated_response(ClaimOutput(page, many=True).data)
+        return self.get_paginated_response(results)
 
     @extend_schema(
         summary="Show a claim",

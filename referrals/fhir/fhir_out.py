@@ -249,9 +249,11 @@ def capability_statement(*, base_url: str) -> CapabilityStatement:
                         {"type": "ServiceRequest", "interaction": [{"code": "read"}]},
                         {
                             "type": "Claim",
-                            "interaction": [{"code": "read"}],
+                            "interaction": [{"code": "read"}, {"code": "search-type"}],
                             "documentation": _(
-                                "Insurers read a claim addressed to them with a claims API key."
+                                "Insurers read a claim addressed to them with a claims API key, "
+                                "or page through all of them: GET Claim?_count=200 and follow "
+                                "the Bundle's next link."
                             ),
                         },
                         {

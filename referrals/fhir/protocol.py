@@ -26,6 +26,7 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from carechain.api.exceptions import translated
+from carechain.api.renderers import RawJSON
 from carechain.models import OrganisationAPIKey
 
 from ..services import TransitionRefused
@@ -83,6 +84,8 @@ class FhirJsonRenderer(BaseRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None):
         if data is None:
             return b""
+        if isinstance(data, RawJSON):
+            return data.text.encode()
         if hasattr(data, "model_dump_json"):
             return data.model_dump_json().encode()
         return json.dumps(data, ensure_ascii=False).encode()

@@ -236,7 +236,7 @@ def test_planner_corrects_a_rejected_claim_and_the_insurer_sees_both_versions(
     assert new["replaces"] == rejected.claim_number and new["rejection_code"] == ""
 
     api.logout()
-    changed = api.get(LIST_URL, {"changed_since": pulled_at.isoformat()}, **headers).data
+    changed = api.get(LIST_URL, {"changed_since": pulled_at.isoformat()}, **headers).json()
     by_number = {row["claim_number"]: row for row in changed["results"]}
     assert set(by_number) == {rejected.claim_number, new["claim_number"]}
     assert by_number[rejected.claim_number]["status"] == "superseded"

@@ -25,7 +25,7 @@ from tests.billing.claims_support import (
 
 def _numbers(response) -> list[str]:
     assert response.status_code == 200, response.data
-    return [row["claim_number"] for row in response.data["results"]]
+    return [row["claim_number"] for row in response.json()["results"]]
 
 
 def _walk(api, headers, url) -> list[str]:
@@ -33,7 +33,7 @@ def _walk(api, headers, url) -> list[str]:
     while url:
         response = api.get(url, **headers)
         seen += _numbers(response)
-        url = response.data["next"]
+        url = response.json()["next"]
     return seen
 
 
@@ -110,7 +110,7 @@ def test_claims_made_while_paging_are_found_on_a_later_page(api, chain, prestati
     headers = claims_key(chain.insurer_a)
     page = api.get(f"{LIST_URL}?page_size=2", **headers)
     later = claim_rows(chain, prestaties["programme"], 2)
-    seen = _numbers(page) + _walk(api, headers, page.data["next"])
+    seen = _numbers(page) + _walk(api, headers, page.json()["next"])
     assert seen == [c.claim_number for c in first + later]
 
 
@@ -118,7 +118,7 @@ def test_page_size_is_capped_at_200_and_nonsense_falls_back(api, chain, prestati
     many_claim_rows(chain, list(prestaties.values()), 205)
     headers = claims_key(chain.insurer_a)
     huge = api.get(f"{LIST_URL}?page_size=100000000000000000000000000000", **headers)
-    assert len(_numbers(huge)) == 200 and huge.data["next"]
+    assert len(_numbers(huge)) == 200 and huge.json()["next"]
     for nonsense in ("-5", "0", "abc", "1e9"):
         assert len(_numbers(api.get(f"{LIST_URL}?page_size={nonsense}", **headers))) == 50
 
@@ -261,7 +261,7 @@ def test_claims_never_carry_trajectory_or_clinical_data(api, chain, coach, poh_g
     detail = api.get(detail_url(claims[2]), **headers)
     fhir = api.get(fhir_claim_url(claims[2]), **headers)
     assert (listed.status_code, detail.status_code, fhir.status_code) == (200, 200, 200)
-    for document in (listed.data, detail.data, json.loads(fhir.content)):
+    for document in (listed.json(), detail.data, json.loads(fhir.content)):
         _assert_no_clinical_data(document)
     assert set(detail.data) == {
         "claim_number",
@@ -329,6 +329,7 @@ def test_every_claims_endpoint_is_in_the_schema_with_examples_and_no_warnings():
             *common,
             *body,
         },
+        ("/fhir/Claim", "get"): {"200", "401", "403", "404"},
         ("/fhir/Claim/{number}", "get"): {"200", "401", "403", "404"},
         ("/fhir/ClaimResponse", "post"): {
             "200",

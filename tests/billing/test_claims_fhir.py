@@ -275,6 +275,7 @@ def test_a_trailing_slash_is_tolerated_and_other_paths_stay_with_the_referral_se
     claim = claim_row(chain, prestaties["programme"])
     assert api.get(fhir_claim_url(claim) + "/", **headers).status_code == 200
     assert _post(api, headers, claim_response(claim)).status_code == 201
-    response = api.get("/fhir/Claim", **headers)
+    assert api.get("/fhir/Claim/", **headers).status_code == 200  # the search
+    response = api.get(f"{fhir_claim_url(claim)}/_history", **headers)
     assert response.status_code == 404
     assert _outcome(response).issue[0].code == "not-supported"

@@ -29,7 +29,7 @@ def test_metadata_names_every_supported_interaction_and_the_api_key(api, db):
         "Bundle": {"create", "read"},
         "Task": {"read", "search-type"},
         "ServiceRequest": {"read"},
-        "Claim": {"read"},
+        "Claim": {"read", "search-type"},
         "ClaimResponse": {"create"},
     }
     task = next(r for r in rest["resource"] if r["type"] == "Task")

@@ -1,0 +1,280 @@
+"""An insurer pulls every claim page by page: over REST and as a FHIR Claim search.
+
+On PostgreSQL each page's JSON is built by the database (``billing.api.documents``,
+``billing.fhir_search.claim_entry_json``); these tests hold it to the Python definitions (``ClaimOutput``,
+``billing.fhir.claim_resource``) value for value, and hold every page to the same queries and the
+same audit rows at any depth.
+"""
+
+import datetime
+import json
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.db import connection
+from django.utils import timezone
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.operationoutcome import OperationOutcome
+from rest_framework.renderers import JSONRenderer
+
+from audit.models import AuditEvent
+from audit.services import audit_verify_chain
+from billing import claims as claims_service
+from billing import fhir
+from billing.api.serializers import ClaimOutput
+from billing.models import Claim
+from tests.billing.claims_support import (
+    LIST_URL,
+    claim_row,
+    claim_rows,
+    claims_key,
+    intake_key,
+    routed_claims,
+)
+from tests.billing.test_claims_api import _assert_no_clinical_data
+
+SEARCH_URL = "/fhir/Claim"
+AMSTERDAM = datetime.timezone(datetime.timedelta(hours=2))
+
+
+def _entries(response) -> list[dict]:
+    assert response.status_code == 200, response.content[:500]
+    assert response["Content-Type"].startswith("application/fhir+json")
+    return json.loads(response.content).get("entry", [])
+
+
+def _next(bundle: dict) -> str | None:
+    return next((link["url"] for link in bundle["link"] if link["relation"] == "next"), None)
+
+
+def _search_walk(api, headers, url) -> list[str]:
+    numbers = []
+    while url:
+        response = api.get(url, **headers)
+        numbers += [e["resource"]["identifier"][0]["value"] for e in _entries(response)]
+        url = _next(json.loads(response.content))
+    return numbers
+
+
+def _varied_claims(chain, prestaties) -> list[Claim]:
+    """Every kind of value a claim holds: answered in winter and summer time, with and without
+    microseconds, rejected with a text, corrected (replaces / replaced_by), odd characters."""
+    winter = claim_row(chain, prestaties["programme"], amount=Decimal("0.50"))
+    summer = claim_row(
+        chain,
+        prestaties["nrt"],
+        patient_name='Zoë "de" O\'Brien-\\van\u00a0Dijk ü 🚭',
+        amount=Decimal("1234567.89"),
+    )
+    rejected = claim_row(chain, prestaties["medication"])
+    Claim.objects.filter(pk=winter.pk).update(
+        status="accepted",
+        answered_at=datetime.datetime(2026, 1, 15, 9, 30, 0, tzinfo=datetime.UTC),
+        created_at=datetime.datetime(2025, 12, 31, 23, 59, 59, 999999, tzinfo=datetime.UTC),
+    )
+    Claim.objects.filter(pk=summer.pk).update(
+        status="accepted",
+        answered_at=datetime.datetime(2026, 7, 1, 22, 15, 3, 120000, tzinfo=datetime.UTC),
+        updated_at=datetime.datetime(2026, 3, 29, 1, 0, 0, tzinfo=datetime.UTC),  # DST starts
+    )
+    Claim.objects.filter(pk=rejected.pk).update(
+        status="rejected",
+        rejection_code="8001",
+        rejection_text="Polis niet geldig </script> & 'zo'",
+        answered_at=datetime.datetime(2026, 10, 25, 1, 30, 0, tzinfo=datetime.UTC),  # DST ends
+    )
+    corrected = claim_row(
+        chain,
+        prestaties["medication"],
+        trajectory=rejected.trajectory,
+        version=2,
+        policy_number="POL-CORRECTED",
+    )
+    Claim.objects.filter(pk=rejected.pk).update(status="superseded")
+    return [winter, summer, rejected, corrected]
+
+
+def _reference_outputs(insurer) -> list[dict]:
+    listed = claims_service.with_links(Claim.objects.filter(insurer=insurer)).order_by("pk")
+    return json.loads(JSONRenderer().render(ClaimOutput(listed, many=True).data))
+
+
+# -- the database's JSON is the serializer's -----------------------------------------------------
+@pytest.mark.postgres
+def test_rest_pages_built_by_postgresql_equal_the_serializer(
+    api, chain, prestaties, postgresql_only
+):
+    _varied_claims(chain, prestaties)
+    response = api.get(LIST_URL, **claims_key(chain.insurer_a))
+    rows = response.json()["results"]
+    assert response.data["results"] == rows and len(response.data["results"]) == 4  # still readable
+    expected = _reference_outputs(chain.insurer_a)
+    assert len(rows) == 4 and any(row["replaces"] for row in rows)
+    assert rows == expected
+    assert [list(row) for row in rows] == [list(ClaimOutput.Meta.fields)] * 4  # the same key order
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "zone", ["Europe/Amsterdam", "UTC", "America/Sao_Paulo", "Asia/Kolkata", "America/St_Johns"]
+)
+def test_moments_are_written_as_drf_writes_them_in_any_time_zone(
+    api, chain, prestaties, postgresql_only, zone
+):
+    """UTC gives DRF's ``Z``; zones west of Greenwich negative offsets, some with half hours."""
+    _varied_claims(chain, prestaties)
+    with timezone.override(zone):
+        rows = api.get(LIST_URL, **claims_key(chain.insurer_a)).json()["results"]
+        assert rows == _reference_outputs(chain.insurer_a)
+    assert any(row["answered_at"] and "." in row["answered_at"] for row in rows)
+
+
+@pytest.mark.postgres
+def test_fhir_search_entries_built_by_postgresql_equal_the_fhir_claims(
+    api, chain, prestaties, postgresql_only
+):
+    _varied_claims(chain, prestaties)
+    Claim.objects.filter(insurer=chain.insurer_a).update(updated_at=timezone.now())
+    response = api.get(SEARCH_URL, **claims_key(chain.insurer_a))
+    bundle = json.loads(response.content)
+    Bundle.model_validate(bundle)  # a valid R4 searchset, every Claim inside it too
+    listed = claims_service.with_links(Claim.objects.filter(insurer=chain.insurer_a)).order_by("pk")
+    base = "http://testserver/fhir/Claim/"
+    assert bundle["entry"] == [
+        json.loads(fhir.claim_search_entry(claim, base_url=base)) for claim in listed
+    ]
+    assert [e["resource"]["status"] for e in bundle["entry"]] == [
+        "active",
+        "active",
+        "cancelled",
+        "active",
+    ]
+    assert "related" in bundle["entry"][3]["resource"]
+
+
+# -- the FHIR Claim search ---------------------------------------------------------------------------
+def test_fhir_search_pages_through_every_claim_of_the_insurer_once_in_order(api, chain, prestaties):
+    mine = claim_rows(chain, prestaties["programme"], 7)
+    claim_rows(chain, prestaties["programme"], 3, insurer=chain.insurer_b)
+    seen = _search_walk(api, claims_key(chain.insurer_a), f"{SEARCH_URL}?_count=3")
+    assert seen == [c.claim_number for c in mine]
+
+
+def test_fhir_search_is_a_valid_searchset_with_fhir_claims(api, chain, coach, prestaties):
+    claims = routed_claims(chain, coach)
+    assert len(claims) == 2
+    response = api.get(f"{SEARCH_URL}?_count=1", **claims_key(chain.insurer_a))
+    bundle = Bundle.model_validate(json.loads(response.content))
+    assert (bundle.type, len(bundle.entry)) == ("searchset", 1)
+    assert [e.fullUrl for e in bundle.entry] == [
+        f"http://testserver/fhir/Claim/{claims[0].claim_number}"
+    ]
+    assert [e.search.mode for e in bundle.entry] == ["match"]
+    assert {link.relation for link in bundle.link} == {"self", "next"}
+    read = json.loads(api.get(bundle.entry[0].fullUrl, **claims_key(chain.insurer_a)).content)
+    assert json.loads(bundle.entry[0].resource.model_dump_json()) == read
+
+
+def test_fhir_search_never_carries_clinical_data(api, chain, coach, poh_ggz, prestaties):
+    routed_claims(chain, coach, medication=("nrt_patch", "varenicline"), poh_ggz=poh_ggz)
+    _assert_no_clinical_data(_entries(api.get(SEARCH_URL, **claims_key(chain.insurer_a))))
+
+
+def test_fhir_search_is_only_for_an_insurers_claims_key(api, chain, prestaties, planner):
+    claim_row(chain, prestaties["programme"])
+    assert api.get(SEARCH_URL).status_code == 401
+    assert api.get(SEARCH_URL, **intake_key(chain.practice_a)).status_code == 403
+    api.force_authenticate(planner)
+    assert api.get(SEARCH_URL).status_code in (401, 403)
+    api.force_authenticate(None)
+    assert _entries(api.get(SEARCH_URL, **claims_key(chain.insurer_b))) == []
+
+
+@pytest.mark.parametrize("cursor", ["garbage", "cD1hYmM=", "%00"])
+def test_a_forged_fhir_cursor_is_an_operation_outcome_not_a_crash(api, chain, prestaties, cursor):
+    claim_row(chain, prestaties["programme"])
+    response = api.get(f"{SEARCH_URL}?_cursor={cursor}", **claims_key(chain.insurer_a))
+    assert response.status_code == 404
+    OperationOutcome.model_validate(json.loads(response.content))
+
+
+def test_fhir_search_count_is_capped_and_nonsense_falls_back(api, chain, prestaties):
+    claim_rows(chain, prestaties["programme"], 3)
+    headers = claims_key(chain.insurer_a)
+    assert len(_entries(api.get(f"{SEARCH_URL}?_count=1", **headers))) == 1
+    assert len(_entries(api.get(f"{SEARCH_URL}?_count=abc", **headers))) == 3
+
+
+def test_every_claim_of_a_fhir_search_page_is_audited(api, chain, prestaties):
+    claims = claim_rows(chain, prestaties["programme"], 3)
+    api.get(f"{SEARCH_URL}?_count=2", **claims_key(chain.insurer_a))
+    listed = AuditEvent.objects.filter(detail="FHIR Claim search").order_by("id")
+    assert [(e.patient_id, e.object_id, e.channel, e.action) for e in listed] == [
+        (c.trajectory.patient_id, str(c.pk), "fhir", "list") for c in claims[:2]
+    ]
+    assert audit_verify_chain() == []
+
+
+# -- constant cost at any depth ----------------------------------------------------------------------
+def _page_queries() -> int:
+    # the API key with its organisation; the page; audit: savepoint, [advisory lock on
+    # PostgreSQL], newest hash, one insert, release
+    return 1 + 1 + (5 if connection.vendor == "postgresql" else 4)
+
+
+@pytest.mark.parametrize(
+    ("first_url", "next_of"),
+    [
+        (f"{LIST_URL}?page_size=3", lambda data: data["next"]),
+        (f"{SEARCH_URL}?_count=3", _next),
+    ],
+    ids=["rest", "fhir"],
+)
+def test_an_early_and_a_late_page_run_the_same_queries(
+    api, chain, prestaties, django_assert_num_queries, first_url, next_of
+):
+    claim_rows(chain, prestaties["programme"], 30)
+    headers = claims_key(chain.insurer_a)
+    url, pages = first_url, []
+    while url:
+        pages.append(url)
+        url = next_of(json.loads(api.get(url, **headers).content))
+    assert len(pages) == 10
+    for url in (pages[1], pages[-1]):
+        with django_assert_num_queries(_page_queries()):
+            assert api.get(url, **headers).status_code == 200
+
+
+# -- the audit rows of a page ---------------------------------------------------------------------
+@time_machine.travel(datetime.datetime(2026, 5, 4, 10, 0, tzinfo=AMSTERDAM), tick=False)
+def test_a_page_of_audit_rows_hashes_as_rows_written_one_by_one(api, chain, prestaties):
+    claims = claim_rows(chain, prestaties["programme"], 5)
+    api.get(LIST_URL, **claims_key(chain.insurer_a))
+    rows = list(AuditEvent.objects.filter(detail="api claim list").order_by("id"))
+    assert [r.object_id for r in rows] == [str(c.pk) for c in claims]
+    for before, row in zip([None, *rows], rows, strict=False):
+        assert row.hash == row.compute_hash()
+        if before is not None:
+            assert row.prev_hash == before.hash
+    assert audit_verify_chain() == []
+
+
+def test_chain_hashes_fall_back_when_a_value_looks_like_a_placeholder():
+    constant = {
+        "at": timezone.now(),
+        "action": "list",
+        "channel": "api",
+        "user_id": None,
+        "username": "",
+        "api_key": "",
+        "roles": "",
+        "organisation": "\x00patient\x00",
+        "object_type": "billing.claim",
+        "detail": "x",
+        "ip": None,
+    }
+    hashes = AuditEvent.chain_hashes(constant, [(1, "7"), (None, "8")], prev="0" * 64)
+    first = AuditEvent(**constant, prev_hash="0" * 64, patient_id=1, object_id="7")
+    second = AuditEvent(**constant, prev_hash=hashes[0], patient_id=None, object_id="8")
+    assert hashes == [first.compute_hash(), second.compute_hash()]
