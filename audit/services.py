@@ -162,7 +162,8 @@ def audit_record_rows(
         "ip": who.ip,
     }
     with transaction.atomic():
-        prev = _lock_chain()
+        chain, prev = _lock_chain()
+        constant["chain"] = chain
         hashes = AuditEvent.chain_hashes(constant, rows, prev=prev)
         _insert_rows(constant, rows, prev, hashes)
     return len(rows)
