@@ -6,9 +6,10 @@
 
 Each benchmark appends its rows (``harness.Result``) to a JSON-lines file named by
 ``BENCH_RESULTS``; this script prints them side by side (figure, anchor measured in the same run,
-ratio, target) and writes the table with the command that made it to ``docs/benchmarks.md``
-between its markers. Exits non-zero when a benchmark crashed; a missed target is printed as
-MISSED, never asserted.
+ratio, target). The rows of a full-scale run are kept in ``docs/benchmarks.json`` with the command
+and time that made them (``--only`` replaces just that benchmark's rows), and the whole table is
+written to ``docs/benchmarks.md`` between its markers. Exits non-zero when a benchmark crashed; a
+missed target is printed as MISSED, never asserted.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import datetime
 import json
 import os
 import platform
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -38,74 +40,88 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("scale_out_letters", [], ["--quick"]),
 ]
 
+STORE = ROOT / "docs" / "benchmarks.json"
+DOC = ROOT / "docs" / "benchmarks.md"
 BEGIN = "<!-- benchmark-table:begin -->"
 END = "<!-- benchmark-table:end -->"
+ORDER = {module: n for n, (module, _full, _quick) in enumerate(BENCHMARKS)}
 
 
-def _format(rows: list[Result]) -> str:
+def _format(rows: list[dict]) -> str:
     lines = [
-        "| benchmark | figure | anchor (same run) | ratio | target | other checks | |",
-        "|---|---|---|---|---|---|---|",
+        "| benchmark | figure | anchor (same run) | ratio | target | other checks | | measured |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for r in rows:
+    for row in rows:
+        r = Result(**row["result"])
         checks = "; ".join(f"{k}: {'yes' if v else '**no**'}" for k, v in r.checks.items())
         lines.append(
             f"| {r.name} | {r.figure:,.1f} {r.unit} | {r.anchor_label}: {r.anchor:,.1f} {r.unit} "
-            f"| {r.ratio:.2f} | {r.target} | {checks or '–'} | {'ok' if r.ok else '**missed**'} |"
+            f"| {r.ratio:.2f} | {r.target} | {checks or '–'} | {'ok' if r.ok else '**missed**'} "
+            f"| {row['at']}: `{row['command']}` |"
         )
     return "\n".join(lines)
 
 
-def _write_doc(table: str, command: str, notes: list[str]) -> None:
-    doc = ROOT / "docs" / "benchmarks.md"
-    text = doc.read_text(encoding="utf-8") if doc.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
+def _notes(rows: list[dict]) -> str:
+    notes = [f"- {Result(**row['result']).name}: {row['result']['notes']}" for row in rows]
+    return "\n".join(n for n, row in zip(notes, rows, strict=True) if row["result"]["notes"])
+
+
+def _write_doc(rows: list[dict]) -> None:
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
     head, _, rest = text.partition(BEGIN)
     _, _, tail = rest.partition(END)
-    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    database = os.environ.get("DATABASE_URL", "SQLite").split("@")[-1]
     body = (
-        f"{BEGIN}\nLast run {stamp} on {platform.node()} ({os.cpu_count()} cores), "
-        f"database {os.environ.get('DATABASE_URL', 'SQLite').split('@')[-1]}:\n\n"
-        f"```sh\n{command}\n```\n\n{table}\n"
-        + ("\n" + "\n".join(f"- {n}" for n in notes) + "\n" if notes else "")
-        + f"{END}"
+        f"{BEGIN}\nOn {platform.node()} ({os.cpu_count()} cores), database {database}; each row "
+        "names the command and time that measured it (`run_all.py --only` re-measures one "
+        "benchmark).\n\n"
+        + _format(rows)
+        + "\n\nNotes printed by the benchmarks:\n\n"
+        + (_notes(rows) or "- none")
+        + f"\n{END}"
     )
-    doc.write_text(head + body + tail, encoding="utf-8")
+    DOC.write_text(head + body + tail, encoding="utf-8")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", action="append", help="run only this benchmark (repeatable)")
     parser.add_argument("--quick", action="store_true", help="smaller data sets")
-    parser.add_argument("--no-doc", action="store_true", help="do not rewrite docs/benchmarks.md")
+    parser.add_argument("--no-doc", action="store_true", help="do not update docs/benchmarks.*")
     args = parser.parse_args()
 
     selected = [b for b in BENCHMARKS if not args.only or b[0] in args.only]
     crashed = []
-    with tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False) as handle:
-        results_path = handle.name
-    env = {**os.environ, "BENCH_RESULTS": results_path}
+    measured: list[dict] = []
     for module, full, quick in selected:
         argv = quick if args.quick else full
         print(f"\n=== {module} {' '.join(argv)}", flush=True)
+        with tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False) as handle:
+            results_path = handle.name
+        env = {**os.environ, "BENCH_RESULTS": results_path}
         script = ROOT / "benchmarks" / f"{module}.py"
         if subprocess.call([sys.executable, str(script), *argv], env=env) != 0:
             crashed.append(module)
-    rows = [
-        Result(**json.loads(line))
-        for line in Path(results_path).read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
-    os.unlink(results_path)
-    table = _format(rows)
-    print("\n" + table)
-    notes = [f"{m} crashed: see its output above" for m in crashed]
-    if not args.no_doc and not args.only:
-        command = ("DATABASE_URL=… " if "DATABASE_URL" in os.environ else "") + "make benchmark"
-        if args.quick:
-            command += " BENCH_ARGS=--quick"
-        _write_doc(table, command, notes)
-    for note in notes:
-        print(note, file=sys.stderr)
+        stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+        command = shlex.join(["benchmarks/" + script.name, *argv])
+        for line in Path(results_path).read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                measured.append(
+                    {"module": module, "command": command, "at": stamp, "result": json.loads(line)}
+                )
+        os.unlink(results_path)
+    print("\n" + _format(measured))
+    if not args.no_doc and not args.quick:
+        kept = json.loads(STORE.read_text(encoding="utf-8")) if STORE.exists() else []
+        fresh = {row["module"] for row in measured} | {m for m, _f, _q in selected}
+        rows = [row for row in kept if row["module"] not in fresh] + measured
+        rows.sort(key=lambda row: ORDER.get(row["module"], len(ORDER)))
+        STORE.write_text(json.dumps(rows, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        _write_doc(rows)
+    for module in crashed:
+        print(f"{module} crashed: see its output above", file=sys.stderr)
     return 1 if crashed else 0
 
 

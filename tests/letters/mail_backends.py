@@ -50,5 +50,6 @@ def sent_message_ids(folder) -> list[str]:
     parser, ids = BytesHeaderParser(), []
     for path in sorted(Path(folder).glob("*.eml")):
         with open(path, "rb") as handle:
-            ids.append(parser.parse(handle, headersonly=True)["Message-ID"])
+            # A long Message-ID is folded onto its own line: unfold it.
+            ids.append("".join(parser.parse(handle, headersonly=True)["Message-ID"].split()))
     return ids
