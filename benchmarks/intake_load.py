@@ -120,8 +120,8 @@ def gunicorn(*, workers: int, threads: int = 4, extra_env: dict | None = None):
         API_RATE="10000000/min",  # the throttle is not what is measured
         LOG_LEVEL="WARNING",
         PYTHONPATH=str(ROOT),
-        **(extra_env or {}),
     )
+    env.update(extra_env or {})  # the caller's settings win (a fault scenario's quieter log)
     command = [
         sys.executable,
         "-m",

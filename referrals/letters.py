@@ -179,13 +179,24 @@ def letter_send(letter_id: int, *, letter: FeedbackLetter | None = None) -> bool
     """
     claimed = FeedbackLetter.objects.filter(
         pk=letter_id, status__in=[Status.RENDERED, Status.FAILED]
-    ).update(status=Status.SENDING, sending_since=timezone.now(), attempts=F("attempts") + 1)
+    ).update(
+        status=Status.SENDING,
+        sending_since=timezone.now(),
+        handed_over_at=None,
+        attempts=F("attempts") + 1,
+    )
     if not claimed:
         return False
     if letter is None or not letter.pdf:
         letter = FeedbackLetter.objects.get(pk=letter_id)
+    message = _message(letter)
+    # From here on the mail server may have the letter: a delivery interrupted after this point
+    # is for the planner to decide (letters_sweep), one interrupted before it is sent again.
+    FeedbackLetter.objects.filter(pk=letter_id, status=Status.SENDING).update(
+        handed_over_at=timezone.now()
+    )
     try:
-        _mail(letter)
+        message.send(fail_silently=False)
     except Exception as exc:
         FeedbackLetter.objects.filter(pk=letter_id, status=Status.SENDING).update(
             status=Status.FAILED, last_error=f"{type(exc).__name__}: {exc}"[:500]
@@ -197,7 +208,7 @@ def letter_send(letter_id: int, *, letter: FeedbackLetter | None = None) -> bool
     return True
 
 
-def _mail(letter: FeedbackLetter) -> None:
+def _message(letter: FeedbackLetter) -> EmailMessage:
     facts = letter.facts
     with translation.override("nl"):
         subject = render_to_string(
@@ -212,12 +223,12 @@ def _mail(letter: FeedbackLetter) -> None:
     )
     with letter.pdf.open("rb") as handle:
         message.attach(letter_filename(letter), handle.read(), "application/pdf")
-    message.send(fail_silently=False)
+    return message
 
 
 def letter_deliver(letter_id: int) -> bool:
-    """Render if needed, then send; safe to call any number of times. Four queries for a new
-    letter: load, mark rendered, claim the send, mark sent."""
+    """Render if needed, then send; safe to call any number of times. Five queries for a new
+    letter: load, mark rendered, claim the send, mark it handed to the mail server, mark sent."""
     letter = letter_render(letter_id)
     if letter is None:
         return False
@@ -239,11 +250,21 @@ def letter_retry(*, letter_id: int) -> FeedbackLetter:
 
 
 def letters_sweep(*, now: datetime.datetime | None = None) -> dict:
-    """Periodic: queue letters whose task was lost; flag deliveries interrupted mid-send."""
+    """Periodic: queue letters whose task was lost; flag deliveries interrupted mid-send.
+
+    A delivery interrupted before the letter was handed to the mail server is simply sent again
+    (it goes back to 'rendered' and is queued below); one interrupted after that may or may not
+    have reached the server, so it waits for the planner ('interrupted'), never resent by itself.
+    """
     now = now or timezone.now()
     stuck = FeedbackLetter.objects.filter(
         status=Status.SENDING, sending_since__lt=now - SENDING_GRACE
-    ).update(
+    )
+    resend = stuck.filter(handed_over_at__isnull=True).update(
+        status=Status.RENDERED,
+        last_error="Delivery was interrupted before the mail server had the letter; sent again.",
+    )
+    stuck = stuck.filter(handed_over_at__isnull=False).update(
         status=Status.INTERRUPTED,
         last_error="Delivery was interrupted; it is unknown whether the mail server accepted it. "
         "Check with the practice, then retry if needed.",
@@ -255,4 +276,4 @@ def letters_sweep(*, now: datetime.datetime | None = None) -> dict:
     )
     for letter_id in lost:
         _enqueue(letter_id)
-    return {"interrupted": stuck, "requeued": len(lost)}
+    return {"interrupted": stuck, "resent": resend, "requeued": len(lost)}

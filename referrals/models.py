@@ -438,6 +438,9 @@ class FeedbackLetter(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     rendered_at = models.DateTimeField(_("rendered"), null=True, blank=True)
     sending_since = models.DateTimeField(null=True, blank=True)
+    # Set, committed, just before the mail is handed to the mail server: a delivery interrupted
+    # without it never reached the server and is sent again automatically (referrals.letters).
+    handed_over_at = models.DateTimeField(null=True, blank=True, editable=False)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("delivery attempts"), default=0)
     last_error = models.CharField(_("last error"), max_length=500, blank=True)

@@ -13,6 +13,9 @@ What the letter outbox guarantees, and so what is counted (``referrals/letters.p
   a delivery interrupted after the claim is never claimed again automatically;
 - a letter is never silently lost: a killed task or a Redis that lost its queue leaves the row
   ``pending``/``rendered`` and the sweeper queues it again;
+- a worker killed after claiming the send but *before* handing the mail to the mail server (the
+  letter's ``handed_over_at`` mark is committed just before the server is asked) is sent again
+  by the sweeper by itself: delivered exactly once;
 - a worker killed *between handing the mail over and recording it* cannot know whether the mail
   server took the message (no SMTP server can be asked). The sweeper flags such letters
   ``interrupted`` for the planner instead of re-sending them. They are counted apart:
@@ -164,7 +167,8 @@ def letters_outcome(letter_ids: list[int], *, mail_dir: Path, media_root: Path) 
         "interrupted_not_handed_over": sum(1 for row in interrupted if mails[row.message_id] == 0),
         "statuses": dict(by_status),
         "guarantee": "never sent twice automatically, never silently lost; a delivery killed "
-        "after its claim is flagged 'interrupted' for the planner (counted apart above, as "
+        "before the mail server had the letter is sent again by the sweeper; one killed while "
+        "handing it over is flagged 'interrupted' for the planner (counted apart above, as "
         "handed over or not; neither lost nor doubled)",
     }
 

@@ -82,5 +82,6 @@ def run(bounded: bool) -> dict:
         "faults_injected": injected,
         **outcome,
         "flagged_by_sweeper": swept["interrupted"],
+        "resent_by_sweeper": swept.get("resent", 0),
         "ok": faults.letters_ok(outcome),
     }

@@ -56,6 +56,7 @@ def run(bounded: bool) -> dict:
         **outcome,
         "tasks_lost_with_the_queue": lost_with_queue,
         "flagged_by_sweeper": swept["interrupted"],
+        "resent_by_sweeper": swept.get("resent", 0),
         "workers_restarted": crashed_workers,
         "ok": faults.letters_ok(outcome),
     }

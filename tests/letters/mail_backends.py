@@ -23,6 +23,21 @@ class FlakyBackend(EmailBackend):
         return super().send_messages(messages)
 
 
+class WitnessBackend(EmailBackend):
+    """Notes what the database says of the letters being sent at the moment the mail server is
+    asked, then fails like a server that hung up."""
+
+    seen: list = []
+
+    def send_messages(self, messages):
+        from referrals.models import FeedbackLetter
+
+        WitnessBackend.seen.extend(
+            FeedbackLetter.objects.filter(status="sending").values_list("handed_over_at", flat=True)
+        )
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+
 class OneFilePerMessageBackend(BaseEmailBackend):
     """Each message as its own file in ``EMAIL_FILE_PATH``, complete or not at all (written under
     a temporary name, then renamed), so that after a worker is SIGKILLed the sent mails can be

@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import smtplib
 
 import pytest
 from django.core import mail
@@ -16,7 +17,7 @@ from referrals import services as referral_services
 from referrals.models import FeedbackLetter
 from referrals.tasks import deliver_letter
 from tests import factories
-from tests.letters.mail_backends import FlakyBackend, sent_message_ids
+from tests.letters.mail_backends import FlakyBackend, WitnessBackend, sent_message_ids
 
 TODAY = datetime.date.today()
 
@@ -188,12 +189,13 @@ def test_a_task_that_runs_twice_sends_once(coach, patient):
     assert len(mail.outbox) == 1
 
 
-def test_delivering_a_letter_takes_four_queries(coach, patient, django_assert_num_queries):
-    """A worker's time per letter is the PDF; the database part stays four statements: load,
-    mark rendered, claim the send (counting the attempt), mark sent."""
+def test_delivering_a_letter_takes_five_queries(coach, patient, django_assert_num_queries):
+    """A worker's time per letter is the PDF; the database part stays five statements: load,
+    mark rendered, claim the send (counting the attempt), mark it handed to the mail server,
+    mark sent."""
     referral = factories.ReferralFactory(patient=patient)
     letter = letters.letter_queue(referral=referral, kind="accepted", moment={})
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         assert letters.letter_deliver(letter.pk) is True
     letter.refresh_from_db()
     assert (letter.status, letter.attempts, len(mail.outbox)) == ("sent", 1, 1)
@@ -216,25 +218,62 @@ def test_a_worker_killed_between_render_and_send_loses_nothing(coach, patient):
     assert len(mail.outbox) == 1
 
 
-def test_a_worker_killed_while_sending_is_flagged_not_resent(coach, patient):
+def test_a_worker_killed_while_handing_the_letter_to_the_mail_server_is_flagged_not_resent(
+    coach, patient
+):
     referral = factories.ReferralFactory(patient=patient)
     letter = letters.letter_queue(referral=referral, kind="accepted", moment={})
     letters.letter_render(letter.pk)
     started = letter.created_at
-    FeedbackLetter.objects.filter(pk=letter.pk).update(status="sending", sending_since=started)
+    FeedbackLetter.objects.filter(pk=letter.pk).update(
+        status="sending", sending_since=started, handed_over_at=started
+    )
     letters.letters_sweep(now=started + datetime.timedelta(minutes=20))
     letter.refresh_from_db()
     assert letter.status == "interrupted" and "interrupted" in letter.last_error
     assert len(mail.outbox) == 0
 
 
+def test_a_worker_killed_after_claiming_but_before_the_mail_server_had_it_is_sent_again(
+    coach, patient
+):
+    """Claimed, but killed while the mail was still being put together: the mail server never
+    saw it, so the sweeper sends it again by itself, once."""
+    referral = factories.ReferralFactory(patient=patient)
+    letter = letters.letter_queue(referral=referral, kind="accepted", moment={})
+    letters.letter_render(letter.pk)
+    started = letter.created_at
+    FeedbackLetter.objects.filter(pk=letter.pk).update(status="sending", sending_since=started)
+    result = letters.letters_sweep(now=started + datetime.timedelta(minutes=20))
+    letter.refresh_from_db()
+    assert (result["resent"], result["interrupted"]) == (1, 0)
+    assert (letter.status, letter.attempts, len(mail.outbox)) == ("sent", 1, 1)
+    letters.letters_sweep(now=started + datetime.timedelta(hours=2))
+    assert len(mail.outbox) == 1
+
+
+def test_the_letter_is_marked_handed_over_before_the_mail_server_is_asked(settings, coach, patient):
+    """The mark is in the database when the server is asked: a kill from then on leaves a letter
+    the server may have, which only the planner may send again."""
+    settings.EMAIL_BACKEND = "tests.letters.mail_backends.WitnessBackend"
+    WitnessBackend.seen = []
+    referral = factories.ReferralFactory(patient=patient)
+    letter = letters.letter_queue(referral=referral, kind="accepted", moment={})
+    with pytest.raises(smtplib.SMTPServerDisconnected):
+        letters.letter_deliver(letter.pk)
+    assert len(WitnessBackend.seen) == 1 and WitnessBackend.seen[0] is not None
+    letter.refresh_from_db()
+    assert letter.status == "failed"
+
+
 def interrupted_letter(patient) -> FeedbackLetter:
-    """A letter whose worker was killed after claiming the send, found by the sweeper."""
+    """A letter whose worker was killed while handing it to the mail server, found by the
+    sweeper."""
     referral = factories.ReferralFactory(patient=patient)
     letter = letters.letter_queue(referral=referral, kind="accepted", moment={})
     letters.letter_render(letter.pk)
     FeedbackLetter.objects.filter(pk=letter.pk).update(
-        status="sending", sending_since=letter.created_at
+        status="sending", sending_since=letter.created_at, handed_over_at=letter.created_at
     )
     letters.letters_sweep(now=letter.created_at + datetime.timedelta(minutes=20))
     return letter
