@@ -37,7 +37,7 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("fhir_intake", [], ["--quick"]),
     ("letters", [], ["--quick"]),
     ("scale_out_intake", [], ["--quick"]),
-    ("scale_out_letters", [], ["--quick"]),
+    ("scale_out_letters", ["--letters", "2000"], ["--quick"]),
 ]
 
 STORE = ROOT / "docs" / "benchmarks.json"
@@ -90,13 +90,23 @@ def main() -> int:
     parser.add_argument("--only", action="append", help="run only this benchmark (repeatable)")
     parser.add_argument("--quick", action="store_true", help="smaller data sets")
     parser.add_argument("--no-doc", action="store_true", help="do not update docs/benchmarks.*")
+    parser.add_argument(
+        "--args",
+        action="append",
+        default=[],
+        metavar="NAME=ARGS",
+        help="other arguments for one benchmark, e.g. scale_out_letters='--letters 600'",
+    )
     args = parser.parse_args()
+    overrides = dict(item.split("=", 1) for item in args.args)
 
     selected = [b for b in BENCHMARKS if not args.only or b[0] in args.only]
     crashed = []
     measured: list[dict] = []
     for module, full, quick in selected:
-        argv = quick if args.quick else full
+        argv = (
+            shlex.split(overrides[module]) if module in overrides else quick if args.quick else full
+        )
         print(f"\n=== {module} {' '.join(argv)}", flush=True)
         with tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False) as handle:
             results_path = handle.name
