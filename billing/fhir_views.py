@@ -103,6 +103,17 @@ class ClaimSearchPagination(StableCursorPagination):
     page_size_query_param = "_count"
     cursor_query_param = "_cursor"
 
+    def get_page_size(self, request):
+        """A ``_count`` that is not a whole number of 1 or more is a 400 OperationOutcome, not
+        silently the default page; more than the maximum is capped (FHIR lets a server return
+        fewer)."""
+        raw = request.query_params.getlist(self.page_size_query_param)
+        if raw and not all(value.isascii() and value.isdigit() and int(value) > 0 for value in raw):
+            raise FhirError(
+                400, "invalid", _("_count must be a whole number of 1 or more."), "_count"
+            )
+        return super().get_page_size(request)
+
 
 class ClaimSearchView(ClaimFhirView):
     """GET [base]/Claim: every claim addressed to the calling insurer, a page at a time."""

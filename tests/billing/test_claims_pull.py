@@ -199,11 +199,22 @@ def test_a_forged_fhir_cursor_is_an_operation_outcome_not_a_crash(api, chain, pr
     OperationOutcome.model_validate(json.loads(response.content))
 
 
-def test_fhir_search_count_is_capped_and_nonsense_falls_back(api, chain, prestaties):
+def test_fhir_search_count_is_capped(api, chain, prestaties):
     claim_rows(chain, prestaties["programme"], 3)
     headers = claims_key(chain.insurer_a)
     assert len(_entries(api.get(f"{SEARCH_URL}?_count=1", **headers))) == 1
-    assert len(_entries(api.get(f"{SEARCH_URL}?_count=abc", **headers))) == 3
+    assert len(_entries(api.get(f"{SEARCH_URL}?_count=100000", **headers))) == 3
+
+
+@pytest.mark.parametrize("count", ["abc", "0", "-1", "null", "1.5", "٣"])
+def test_a_fhir_search_count_that_is_no_page_size_is_an_operation_outcome(
+    api, chain, prestaties, count
+):
+    claim_rows(chain, prestaties["programme"], 3)
+    response = api.get(SEARCH_URL, {"_count": count}, **claims_key(chain.insurer_a))
+    assert response.status_code == 400
+    outcome = OperationOutcome.model_validate(json.loads(response.content))
+    assert outcome.issue[0].expression == ["_count"]
 
 
 def test_every_claim_of_a_fhir_search_page_is_audited(api, chain, prestaties):
