@@ -114,7 +114,7 @@ def campaign_upload(request, pk: int):
         else:
             messages.success(
                 request,
-                _("%(added)s people added to the list; %(rejected)s rows rejected.")
+                _("Added to the list: %(added)s; rows rejected: %(rejected)s.")
                 % {"added": upload.added, "rejected": upload.rejected},
             )
             return redirect("campaign-upload", pk=campaign.pk)
