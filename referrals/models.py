@@ -220,6 +220,12 @@ class Referral(FSMModelMixin, models.Model):
             models.Index(fields=["provider", "state", "received_at"]),
             # What changed since a referrer's last poll (FHIR _lastUpdated, REST modified_after).
             models.Index(fields=["updated_at", "public_id"], name="referral_changed_idx"),
+            # A practice's referrals of a period (the zorggroep's reports): one index range per
+            # practice instead of AND-ing the practice's and the period's bitmaps; with the channel
+            # the referrals per month and channel are read from the index alone.
+            models.Index(
+                fields=["practice", "received_at", "channel"], name="referral_practice_received"
+            ),
         ]
 
     def __str__(self) -> str:
