@@ -126,7 +126,7 @@ def referrals_by_practice_and_channel(zorggroep, period: Period) -> dict[int, di
         Referral.objects.filter(_received_in(period), practice_id__in=_practices_of(zorggroep))
         .order_by()
         .values("practice_id", "channel")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))  # from the index alone (see referrals_per_month)
     )
     out: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for row in rows:
@@ -149,7 +149,9 @@ def referrals_per_month(*, months: list[datetime.date], **scope) -> dict[datetim
         .annotate(month=TruncMonth("received_at"))
         .order_by()
         .values("month", "channel")
-        .annotate(n=Count("pk"))
+        # count(*), not count(id): every column the query reads is then in the index
+        # referral_practice_received, so PostgreSQL can answer it from the index alone.
+        .annotate(n=Count("*"))
     )
     out: dict[datetime.date, dict] = {m: defaultdict(int) for m in months}
     for row in rows:
