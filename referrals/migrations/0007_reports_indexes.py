@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('carechain', '0005_api_key_feedback_purpose'),
-        ('referrals', '0005_webhooks'),
+        ('referrals', '0006_letter_handed_over'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
