@@ -178,6 +178,8 @@ class Trajectory(ConcurrentTransitionMixin, models.Model):
             # The reports find a period's trajectories by these dates (docs/explain/reports.md).
             models.Index(fields=["intake_date"], name="trajectory_intake_date"),
             models.Index(fields=["end_date"], name="trajectory_end_date"),
+            # A practice's trajectories that ended in a period (the reports' payers per practice).
+            models.Index(fields=["practice", "end_date"], name="trajectory_practice_end"),
         ]
 
     def __str__(self) -> str:

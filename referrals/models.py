@@ -220,6 +220,22 @@ class Referral(FSMModelMixin, models.Model):
             models.Index(fields=["provider", "state", "received_at"]),
             # What changed since a referrer's last poll (FHIR _lastUpdated, REST modified_after).
             models.Index(fields=["updated_at", "public_id"], name="referral_changed_idx"),
+            # A practice's referrals of a period (the zorggroep's reports): one index range per
+            # practice instead of AND-ing the practice's and the period's bitmaps; with the other
+            # columns the reports' referral queries (per channel, per month, first contact) are
+            # answered from the index alone. Every save already changes the indexed updated_at, so
+            # the extra columns cost no HOT updates.
+            models.Index(
+                fields=[
+                    "practice",
+                    "received_at",
+                    "channel",
+                    "state",
+                    "first_contact_due",
+                    "first_contact_at",
+                ],
+                name="referral_practice_received",
+            ),
         ]
 
     def __str__(self) -> str:

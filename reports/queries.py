@@ -95,11 +95,13 @@ def _first_contact_counts(period: Period, today: datetime.date) -> dict:
     waiting_too_long = Q(first_contact_at__isnull=True, first_contact_due__lt=today) & ~Q(
         state__in=NOT_NEEDING_CONTACT
     )
+    # Counting received_at (never null) rather than the id: the query then reads only columns of
+    # the index referral_practice_received (Django allows no count(*) with a filter).
     return {
-        "referrals": Count("pk"),
-        "within_target": Count("pk", filter=on_time),
-        "late": Count("pk", filter=contacted & ~on_time),
-        "not_contacted": Count("pk", filter=waiting_too_long),
+        "referrals": Count("received_at"),
+        "within_target": Count("received_at", filter=on_time),
+        "late": Count("received_at", filter=contacted & ~on_time),
+        "not_contacted": Count("received_at", filter=waiting_too_long),
         "median_hours": Median(
             SecondsBetween("received_at", "first_contact_at") / Value(3600.0),
             filter=contacted,
@@ -126,7 +128,7 @@ def referrals_by_practice_and_channel(zorggroep, period: Period) -> dict[int, di
         Referral.objects.filter(_received_in(period), practice_id__in=_practices_of(zorggroep))
         .order_by()
         .values("practice_id", "channel")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))  # from the index alone (see referrals_per_month)
     )
     out: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for row in rows:
@@ -149,7 +151,9 @@ def referrals_per_month(*, months: list[datetime.date], **scope) -> dict[datetim
         .annotate(month=TruncMonth("received_at"))
         .order_by()
         .values("month", "channel")
-        .annotate(n=Count("pk"))
+        # count(*), not count(id): every column the query reads is then in the index
+        # referral_practice_received, so PostgreSQL can answer it from the index alone.
+        .annotate(n=Count("*"))
     )
     out: dict[datetime.date, dict] = {m: defaultdict(int) for m in months}
     for row in rows:

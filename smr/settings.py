@@ -145,6 +145,14 @@ DATABASES = {
         disable_server_side_cursors=env_bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", False),
     )
 }
+# PostgreSQL's JIT compiles a query whose estimated cost passes jit_above_cost; the reports'
+# aggregates (EXISTS subplans per row) pass it and spent seconds compiling to save milliseconds
+# (docs/explain/reports.md). The app's queries are short, so JIT is off unless DATABASE_JIT=true.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env_bool(
+    "DATABASE_JIT", False
+):
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 # The cache holds the rate limits (the API's, carechain.api.throttling, and the campaigns' public
 # answer page). Per process by default; with more
 # than one gunicorn worker or machine set CACHE_URL=redis://host:6379/<db> so that every process
