@@ -129,7 +129,9 @@ def build(total: int, others: int, batch: int = 5000):
                         trajectory=trajectory,
                         prestatie=prestatie,
                         insurer=payer,
-                        claim_number=claim_number(trajectory.pk, prestatie, 1),
+                        claim_number=claim_number(
+                            trajectory, prestatie, 1
+                        ),  # referral cached: no query
                         bsn=patient.bsn,
                         patient_name=patient.full_name,
                         birth_date=patient.birth_date,
