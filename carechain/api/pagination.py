@@ -118,7 +118,8 @@ class _JsonPageQuery:
     def __getitem__(self, window: slice):
         return self._with(self.queryset[window])
 
-    def __iter__(self):
+    def sql_with_params(self) -> tuple[str, list]:
+        """The page's query (docs/explain/claims_pull.md shows its plan)."""
         (order,) = self.queryset.query.order_by  # one field: the primary key
         fetched_column = order.lstrip("-")
         shown_column = self.display.lstrip("-")
@@ -134,8 +135,11 @@ class _JsonPageQuery:
             f"FILTER (WHERE p._n <= %s), '') || ']' "
             f"FROM (SELECT i.*, ROW_NUMBER() OVER (ORDER BY i.{fetched}) AS _n FROM ({sql}) i) p"
         )
+        return page_sql, [self.page_size, *params]
+
+    def __iter__(self):
         with connection.cursor() as cursor:
-            cursor.execute(page_sql, [self.page_size, *params])
+            cursor.execute(*self.sql_with_params())
             *columns, text = cursor.fetchone()
         self.found.append(text)
         if columns[0] is None:  # no rows: ARRAY_AGG of nothing is null
