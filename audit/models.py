@@ -20,6 +20,19 @@ def _encode(payload: dict) -> str:
     return json.dumps(payload, sort_keys=True, ensure_ascii=True)
 
 
+def _json_scalar(value) -> str:
+    """``json.dumps(value)`` (ASCII), without the encoder's set-up for the common values of an
+    audit row's varying fields: a whole number, null, a string of letters and digits."""
+    kind = type(value)
+    if kind is int:
+        return str(value)
+    if value is None:
+        return "null"
+    if kind is str and value.isascii() and value.isalnum():
+        return f'"{value}"'
+    return json.dumps(value, ensure_ascii=True)
+
+
 def _digest(payload: dict) -> str:
     return hashlib.sha256(_encode(payload).encode()).hexdigest()
 
@@ -155,10 +168,18 @@ class AuditEvent(AppendOnlyModel):
         for mark in sorted(_MARKS, key=lambda mark: template.index(marks[mark])):
             before, _found, rest = rest.partition(marks[mark])
             parts.append((before, mark))
+        # The three pieces between the placeholders, and where each value goes.
+        (first, first_mark), (second, second_mark), (third, third_mark) = parts
+        slot = {first_mark: 0, second_mark: 1, third_mark: 2}
+        prev_slot, patient_slot, object_slot = slot[_PREV], slot[_PATIENT], slot[_OBJECT]
+        values = [None, None, None]
+        sha256 = hashlib.sha256
         for patient_id, object_id in rows:
-            value = {_PREV: prev, _PATIENT: patient_id, _OBJECT: object_id}
-            text = "".join(before + json.dumps(value[mark]) for before, mark in parts) + rest
-            prev = hashlib.sha256(text.encode()).hexdigest()
+            values[prev_slot] = _json_scalar(prev)
+            values[patient_slot] = _json_scalar(patient_id)
+            values[object_slot] = _json_scalar(object_id)
+            text = f"{first}{values[0]}{second}{values[1]}{third}{values[2]}{rest}"
+            prev = sha256(text.encode("ascii")).hexdigest()
             hashes.append(prev)
         return hashes
 

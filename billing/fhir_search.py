@@ -183,13 +183,14 @@ def claim_entry_json(*, base_url: str) -> JsonText:
     )
 
 
-def claim_search_bundle(entries: list[str], *, self_url: str, next_url: str | None) -> RawJSON:
-    """A searchset Bundle of one page; ``next`` pages on (no total: counting costs every page)."""
+def claim_search_bundle(entries: RawJSON, *, self_url: str, next_url: str | None) -> RawJSON:
+    """A searchset Bundle of one page, ``entries`` its entries as one JSON array; ``next`` pages
+    on (no total: counting costs every page)."""
     links = [{"relation": "self", "url": self_url}]
     if next_url:
         links.append({"relation": "next", "url": next_url})
     head = json.dumps({"resourceType": "Bundle", "type": "searchset", "link": links})
-    return RawJSON(head[:-1] + ',"entry":[' + ",".join(entries) + "]}")
+    return RawJSON(head[:-1] + ',"entry":' + entries.text + "}")
 
 
 def _coding_sql(system: str, code: str) -> JsonBuildObject:

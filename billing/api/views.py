@@ -22,7 +22,7 @@ from audit.models import AuditEvent
 from audit.services import audit_record, audit_record_rows
 from carechain import json_sql
 from carechain.access import Actor
-from carechain.api.pagination import StableCursorPagination
+from carechain.api.pagination import MAX_CLAIMS_PAGE_SIZE, StableCursorPagination
 from carechain.api.renderers import RawJSON, RawJSONRenderer
 from carechain.api.serializers import ErrorOutput
 from carechain.models import Role
@@ -58,9 +58,17 @@ class ProviderPlannerRequired(BasePermission):
 
 
 class ClaimCursorPagination(StableCursorPagination):
-    """Oldest first by id, so an insurer pages forward through everything; at most 200 a page."""
+    """Oldest first by id, so an insurer pages forward through everything; up to 5,000 a page.
+
+    Big pages are for pulling everything: a page costs a request, its audit rows and a commit
+    whatever its size, so an insurer pulling a year takes the biggest (docs/explain/claims_pull.md).
+    """
 
     ordering = "id"
+    max_page_size = MAX_CLAIMS_PAGE_SIZE
+    page_size_query_description = _(
+        "Number of results per page, 1 to 5000 (more is capped at 5000); default 50."
+    )
 
 
 def conflict_response(exc: claims.ClaimConflict) -> Response:
@@ -104,7 +112,8 @@ class ClaimViewSet(viewsets.GenericViewSet):
             "Claims addressed to your organisation, oldest first, with a cursor: follow `next` "
             "until it is null. Pull only what changed with `changed_since` (answers, corrections: "
             "a rejected claim that the provider corrected turns `superseded` and its corrected "
-            "version appears with `replaces` naming it). `page_size` up to 200."
+            "version appears with `replaces` naming it). `page_size` up to 5,000 (default 50): "
+            "to pull everything, take 5,000."
         ),
         responses={200: ClaimOutput(many=True), 400: _BAD_INPUT, 403: _DENIED},
         examples=[examples.LIST_RESPONSE],
@@ -113,11 +122,17 @@ class ClaimViewSet(viewsets.GenericViewSet):
         claims_found = self.filter_queryset(self.get_queryset())
         if json_sql.is_available():
             # Each row's JSON made by PostgreSQL: no model instance or serializer per claim.
-            page = self.paginate_queryset(
-                claims_found.values("id", "patient_id", document=claim_output_json())
+            # The page's JSON array made by PostgreSQL in one piece: no model instance or
+            # serializer per claim, and Python never handles one claim's document on its own.
+            page = self.paginator.paginate_json(
+                claims_found,
+                request,
+                view=self,
+                document=claim_output_json(),
+                fields=("patient_id",),
             )
-            touched = [(row["patient_id"], row["id"]) for row in page]
-            results = RawJSON.array(row["document"] for row in page)
+            touched = [(row["patient_id"], row["id"]) for row in page.rows]
+            results = RawJSON(page.text)
         else:
             page = self.paginate_queryset(claims_found)
             touched = [(claim.patient_id, claim.pk) for claim in page]

@@ -8,6 +8,7 @@ from django.db import connection
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from billing.api.views import ClaimCursorPagination
 from billing.models import Claim
 from tests.billing.claims_support import (
     CLINICAL_SECRETS,
@@ -114,9 +115,13 @@ def test_claims_made_while_paging_are_found_on_a_later_page(api, chain, prestati
     assert seen == [c.claim_number for c in first + later]
 
 
-def test_page_size_is_capped_at_200_and_nonsense_falls_back(api, chain, prestaties):
+def test_page_size_is_capped_and_nonsense_falls_back(api, chain, prestaties, monkeypatch):
     many_claim_rows(chain, list(prestaties.values()), 205)
     headers = claims_key(chain.insurer_a)
+    big = api.get(f"{LIST_URL}?page_size=5000", **headers)
+    assert len(_numbers(big)) == 205 and big.json()["next"] is None
+    assert ClaimCursorPagination.max_page_size == 5000
+    monkeypatch.setattr(ClaimCursorPagination, "max_page_size", 200)  # capping, without 5,001 rows
     huge = api.get(f"{LIST_URL}?page_size=100000000000000000000000000000", **headers)
     assert len(_numbers(huge)) == 200 and huge.json()["next"]
     for nonsense in ("-5", "0", "abc", "1e9"):

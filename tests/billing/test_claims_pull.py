@@ -289,3 +289,98 @@ def test_chain_hashes_fall_back_when_a_value_looks_like_a_placeholder():
     first = AuditEvent(**constant, prev_hash="0" * 64, patient_id=1, object_id="7")
     second = AuditEvent(**constant, prev_hash=hashes[0], patient_id=None, object_id="8")
     assert hashes == [first.compute_hash(), second.compute_hash()]
+
+
+# -- the page as one JSON array made by PostgreSQL --------------------------------------------------
+def _numbers_of(response) -> list[str]:
+    assert response.status_code == 200, response.content[:500]
+    return [row["claim_number"] for row in response.json()["results"]]
+
+
+def test_previous_pages_come_back_oldest_first_with_their_audit_rows(api, chain, prestaties):
+    """A ``previous`` cursor fetches newest first; the page is still shown oldest first."""
+    claims = claim_rows(chain, prestaties["programme"], 7)
+    headers = claims_key(chain.insurer_a)
+    numbers = [c.claim_number for c in claims]
+    pages, url = [], f"{LIST_URL}?page_size=3"
+    while url:
+        response = api.get(url, **headers)
+        pages.append(response.json())
+        url = response.json()["next"]
+    assert [[r["claim_number"] for r in p["results"]] for p in pages] == [
+        numbers[:3],
+        numbers[3:6],
+        numbers[6:],
+    ]
+    before = AuditEvent.objects.count()
+    back = api.get(pages[-1]["previous"], **headers)
+    assert _numbers_of(back) == numbers[3:6]
+    assert _numbers_of(api.get(back.json()["previous"], **headers)) == numbers[:3]
+    listed = AuditEvent.objects.order_by("id")[before:]
+    assert [e.object_id for e in listed] == [str(c.pk) for c in claims[3:6] + claims[:3]]
+    assert audit_verify_chain() == []
+
+
+@pytest.mark.parametrize(
+    ("url", "rows_of"),
+    [
+        (LIST_URL, lambda data: data["results"]),
+        (SEARCH_URL, lambda data: data.get("entry", [])),
+    ],
+    ids=["rest", "fhir"],
+)
+def test_an_insurer_without_claims_gets_an_empty_page_and_no_audit_rows(
+    api, chain, prestaties, url, rows_of
+):
+    claim_rows(chain, prestaties["programme"], 2, insurer=chain.insurer_b)
+    response = api.get(url, **claims_key(chain.insurer_a))
+    assert response.status_code == 200
+    assert rows_of(json.loads(response.content)) == []
+    assert not AuditEvent.objects.filter(
+        detail__in=["api claim list", "FHIR Claim search"]
+    ).exists()
+
+
+@pytest.mark.parametrize(
+    ("first_url", "rows_of", "next_of"),
+    [
+        (f"{LIST_URL}?page_size=5000", lambda data: data["results"], lambda data: data["next"]),
+        (f"{SEARCH_URL}?_count=5000", lambda data: data.get("entry", []), _next),
+    ],
+    ids=["rest", "fhir"],
+)
+def test_a_page_of_5000_is_taken_and_runs_the_queries_of_any_page(
+    api, chain, prestaties, django_assert_num_queries, first_url, rows_of, next_of
+):
+    claim_rows(chain, prestaties["programme"], 12)
+    headers = claims_key(chain.insurer_a)
+    with django_assert_num_queries(_page_queries()):
+        response = api.get(first_url, **headers)
+    data = json.loads(response.content)
+    assert len(rows_of(data)) == 12 and next_of(data) is None
+    assert AuditEvent.objects.filter(action="list").count() == 12
+
+
+def test_chain_hashes_equal_compute_hash_for_every_kind_of_value():
+    constant = {
+        "at": timezone.now(),
+        "action": "list",
+        "channel": "api",
+        "user_id": 3,
+        "username": "zilveren kruis",
+        "api_key": "abc.def",
+        "roles": "insurer",
+        "organisation": "Zorgverzekeraar \u00e9\u00e9n",
+        "object_type": "billing.claim",
+        "detail": "api claim list",
+        "ip": "127.0.0.1",
+    }
+    rows = [(1, "7"), (None, "SMR-1-x"), (2**40, "caf\u00e9"), (5, 'a"b\\c'), (0, "")]
+    hashes = AuditEvent.chain_hashes(constant, rows, prev="")
+    expected, prev = [], ""
+    for patient_id, object_id in rows:
+        prev = AuditEvent(
+            **constant, prev_hash=prev, patient_id=patient_id, object_id=object_id
+        ).compute_hash()
+        expected.append(prev)
+    assert hashes == expected
