@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -61,6 +61,7 @@ def caseload(
         trajectory=OuterRef("pk"), status=Appointment.Status.PLANNED, starts_at__gte=now
     ).order_by("starts_at")
     latest_contact = Contact.objects.filter(trajectory=OuterRef("pk")).order_by("-date", "-pk")
+    latest_date = Contact.objects.filter(trajectory=OuterRef("pk")).order_by("-date")
     open_escalation = Escalation.objects.filter(
         trajectory=OuterRef("pk"), status=Escalation.Status.OPEN
     )
@@ -87,7 +88,8 @@ def caseload(
         qs.select_related("patient", "practice", "coach", "referral")
         .annotate(
             next_appointment_at=Subquery(next_appointment.values("starts_at")[:1]),
-            last_contact_date=Max("contacts__date"),
+            # A correlated subquery, not Max() over a join: no GROUP BY over the whole scope.
+            last_contact_date=Subquery(latest_date.values("date")[:1]),
             latest_status=Subquery(latest_contact.values("smoking_status")[:1]),
             escalated_at=Subquery(open_escalation.values("created_at")[:1]),
         )

@@ -1,6 +1,7 @@
 """Reads for the referral pages, already scoped by the access policy and with a fixed query count."""
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.timesince import timesince
 
@@ -16,10 +17,18 @@ WORKLIST_STATES = [S.RECEIVED, S.ACCEPTED, S.SCHEDULED, S.NO_SHOW, S.CANCELLATIO
 
 
 def _with_list_relations(qs: QuerySet[Referral]) -> QuerySet[Referral]:
+    # A correlated count rather than Count() over a join: without a GROUP BY the database sorts
+    # the referrals, stops at the page's limit and joins only those (docs/explain/caseload.md).
+    failed = (
+        ContactAttempt.objects.filter(referral=OuterRef("pk"))
+        .exclude(result=ContactAttempt.Result.REACHED)
+        .order_by()
+        .values("referral")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return qs.select_related("patient", "practice", "coach", "provider").annotate(
-        failed_attempts_count=Count(
-            "contact_attempts", filter=~Q(contact_attempts__result=ContactAttempt.Result.REACHED)
-        )
+        failed_attempts_count=Coalesce(Subquery(failed), 0)
     )
 
 
