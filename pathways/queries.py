@@ -5,15 +5,24 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carechain.access import Actor
+from carechain.rows import choice_labels, dmy, url_for_pk
 from carechain.validators import normalise_bsn
 
 from .access import escalations_for_poh_ggz, trajectories_for
-from .models import Appointment, Contact, Escalation, GgzSession, Trajectory, TrajectoryEvent
+from .models import (
+    Appointment,
+    Contact,
+    Escalation,
+    GgzSession,
+    SmokingStatus,
+    Trajectory,
+    TrajectoryEvent,
+)
 from .models import TrajectoryState as T
 
 CONTACT_INTERVAL = datetime.timedelta(days=14)
@@ -52,6 +61,7 @@ def caseload(
         trajectory=OuterRef("pk"), status=Appointment.Status.PLANNED, starts_at__gte=now
     ).order_by("starts_at")
     latest_contact = Contact.objects.filter(trajectory=OuterRef("pk")).order_by("-date", "-pk")
+    latest_date = Contact.objects.filter(trajectory=OuterRef("pk")).order_by("-date")
     open_escalation = Escalation.objects.filter(
         trajectory=OuterRef("pk"), status=Escalation.Status.OPEN
     )
@@ -78,7 +88,8 @@ def caseload(
         qs.select_related("patient", "practice", "coach", "referral")
         .annotate(
             next_appointment_at=Subquery(next_appointment.values("starts_at")[:1]),
-            last_contact_date=Max("contacts__date"),
+            # A correlated subquery, not Max() over a join: no GROUP BY over the whole scope.
+            last_contact_date=Subquery(latest_date.values("date")[:1]),
             latest_status=Subquery(latest_contact.values("smoking_status")[:1]),
             escalated_at=Subquery(open_escalation.values("created_at")[:1]),
         )
@@ -114,6 +125,39 @@ def next_action(trajectory: Trajectory) -> NextAction:
     if state in (T.END_OF_TREATMENT, T.FOLLOW_UP_DUE):
         return NextAction(_("follow-up call"), trajectory.follow_up_due)
     return NextAction("", None)
+
+
+def caseload_rows(trajectories: list[Trajectory]) -> list[dict]:
+    """What each row of the caseload shows, as plain values (``carechain.rows`` says why)."""
+    today = timezone.localdate()
+    now = timezone.now()
+    detail_url = url_for_pk("trajectory-detail")
+    state_labels = choice_labels(T)
+    status_labels = choice_labels(SmokingStatus)
+    rows = []
+    for t in trajectories:
+        action = next_action(t)
+        patient = t.patient
+        rows.append(
+            {
+                "t": t,
+                "url": detail_url(t.pk),
+                "patient": patient.full_name,
+                "birth_date": dmy(patient.birth_date),
+                "practice": t.practice.name,
+                "ketenzorg": t.referral.is_ketenzorg,
+                "state": t.state,
+                "state_label": state_labels.get(t.state, t.state),
+                "days_in_state": t.days_in_state(now),
+                "latest_status": status_labels[t.latest_status] if t.latest_status else "",
+                "action": action,
+                "action_label": str(action.label),
+                "due": dmy(action.due),
+                "overdue": action.overdue(today),
+                "coach": str(t.coach) if t.coach else "",
+            }
+        )
+    return rows
 
 
 def trajectory_page(actor: Actor, pk) -> Trajectory:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.models import AuditEvent
-from audit.services import Touch, audit_record, audit_record_many
+from audit.services import Touch, audit_record, audit_record_many, audit_record_rows
 from carechain.access import Actor, role_required
 from carechain.models import Location, Practice, Role
 from carechain.services import coaches_of_providers
@@ -24,7 +24,7 @@ from .access import (
     is_poh_ggz_of_practice,
     trajectories_for,
 )
-from .models import Escalation, Medication, SmokingStatus, Trajectory
+from .models import Escalation, Medication, Trajectory
 from .models import TrajectoryState as T
 
 CASELOAD_LIMIT = 500
@@ -59,32 +59,18 @@ def caseload(request):
         "query": request.GET.get("q", "").strip()[:100],
     }
     trajectories = list(queries.caseload(actor, **filters)[:CASELOAD_LIMIT])
-    today = timezone.localdate()
-    now = timezone.now()
-    rows = []
-    for trajectory in trajectories:
-        action = queries.next_action(trajectory)
-        rows.append(
-            {
-                "t": trajectory,
-                "action": action,
-                "overdue": action.overdue(today),
-                "days_in_state": trajectory.days_in_state(now),
-                "latest_status": SmokingStatus(trajectory.latest_status).label
-                if trajectory.latest_status
-                else "",
-            }
-        )
-    audit_record_many(
+    audit_record_rows(
         who=actor,
         action=AuditEvent.Action.LIST,
-        touches=[Touch(t.patient_id, t, "caseload") for t in trajectories],
+        model=Trajectory,
+        rows=[(t.patient_id, t.pk) for t in trajectories],
+        detail="caseload",
     )
     return render(
         request,
         "pathways/caseload.html",
         {
-            "rows": rows,
+            "rows": queries.caseload_rows(trajectories),
             "filters": filters,
             "coach_param": coach_param,
             "is_planner": is_planner,

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.models import AuditEvent
-from audit.services import Touch, audit_record, audit_record_many
+from audit.services import Touch, audit_record, audit_record_many, audit_record_rows
 from carechain.access import Actor, practices_for_referring, role_required
 from carechain.models import PRACTICE_ROLES, Patient, Role
 from carechain.services import coaches_of_providers
@@ -196,12 +196,18 @@ def worklist(request):
     if show not in ("all", "mine", "unassigned"):
         show = "all"
     referrals = list(queries.worklist(actor, show=show)[:300])
-    audit_record_many(
+    audit_record_rows(
         who=actor,
         action=AuditEvent.Action.LIST,
-        touches=[Touch(r.patient_id, r, "worklist") for r in referrals],
+        model=Referral,
+        rows=[(r.patient_id, r.pk) for r in referrals],
+        detail="worklist",
     )
-    return render(request, "referrals/worklist.html", {"referrals": referrals, "show": show})
+    return render(
+        request,
+        "referrals/worklist.html",
+        {"referrals": referrals, "rows": queries.worklist_rows(referrals), "show": show},
+    )
 
 
 def _available_actions(actor, referral: Referral) -> set[str]:
