@@ -169,9 +169,11 @@ class Trajectory(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["coach", "state"]),
             models.Index(fields=["provider", "state"]),
             # The daily reminder scan's candidates: calls due by a date, in the two follow-up
-            # states only (a fifth of a region; docs/explain/reminder_scan.md).
+            # states only (a fifth of a region; docs/explain/reminder_scan.md). By state first,
+            # so marking the ones at the end of treatment reads exactly those; with the id, so
+            # the scan's anti-joins with the open reminders are index-only.
             models.Index(
-                fields=["follow_up_due"],
+                fields=["state", "follow_up_due", "id"],
                 condition=Q(state__in=FOLLOW_UP_STATES),
                 name="trajectory_follow_up_calls",
             ),

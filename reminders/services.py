@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import re
 from dataclasses import dataclass
 
 from django.core.mail import send_mail
@@ -54,15 +55,22 @@ def _insert_reminders(
     *, kind: str, fk: str, key: str, columns: str, source: str, where: str, params: list, seen: str
 ) -> int:
     """``INSERT INTO reminder ... SELECT`` the candidates of one kind that have no reminder of that
-    kind yet (``seen``: the condition on an existing reminder ``r``, resolved ones included);
+    kind yet (``seen``: the condition on an existing reminder ``r`` of that kind);
     ``ON CONFLICT (key) DO NOTHING`` settles a race with a concurrent scan. ``columns`` selects
-    provider, user, the foreign key ``fk`` and due, in that order. Returns rows created."""
+    provider, user, the foreign key ``fk`` and due, in that order. Returns rows created.
+
+    The candidates without a reminder are found first by primary key only (``source``'s alias,
+    a one-letter name, as ``c``), so the anti-join reads the candidates' and the open reminders'
+    indexes alone; only the few rows it finds are then read for their columns."""
     table = Reminder._meta.db_table  # names come from the code; every value is a parameter
+    alias = source.split()[-1]
     now = connection.ops.adapt_datetimefield_value(timezone.now())
+    inner_where, inner_seen = (re.sub(rf"\b{alias}\.", "c.", sql) for sql in (where, seen))
     sql = (
         f"INSERT INTO {table} (key, kind, provider_id, user_id, {fk}, due, created_at) "  # noqa: S608
-        f"SELECT {key}, %s, {columns}, %s FROM {source} WHERE {where} "
-        f"AND NOT EXISTS (SELECT 1 FROM {table} r WHERE r.kind = %s AND {seen}) "
+        f"SELECT {key}, %s, {columns}, %s FROM {source} WHERE {alias}.id IN ("
+        f"SELECT c.id FROM {source.split()[0]} c WHERE {inner_where} "
+        f"AND NOT EXISTS (SELECT 1 FROM {table} r WHERE r.kind = %s AND {inner_seen})) "
         "ON CONFLICT (key) DO NOTHING"
     )
     with connection.cursor() as cursor:
@@ -100,7 +108,7 @@ def _first_contacts(today: datetime.date, result: ScanResult) -> None:
         where=f"f.state IN ({_in(AWAITING_FIRST_CONTACT)}) AND f.first_contact_at IS NULL "
         "AND f.first_contact_due < %s",
         params=[*AWAITING_FIRST_CONTACT, connection.ops.adapt_datefield_value(today)],
-        seen="r.referral_id = f.id",  # one first contact per referral
+        seen="r.referral_id = f.id",  # one first contact per referral, open or resolved
     )
 
 
@@ -130,9 +138,10 @@ def _krs_registrations(today: datetime.date, result: ScanResult) -> None:
 def _resolve_gone(today: datetime.date, result: ScanResult) -> None:
     """A reminder whose reason has gone (call made, contact done, registration renewed) is done.
     One UPDATE per kind, each an anti-join of the open reminders with the rows that still give
-    them their reason."""
+    them their reason; the open reminders are found by id in their partial index of that kind
+    (``reminder_open_<kind>``), so the anti-join reads indexes only and the UPDATE reads the
+    rows it resolves."""
     now = timezone.now()
-    open_ = Reminder.objects.filter(resolved_at__isnull=True)
     still_due = {
         Reminder.Kind.FOLLOW_UP_CALL: Trajectory.objects.filter(
             pk=OuterRef("trajectory_id"), state__in=FOLLOW_UP_STATES
@@ -149,8 +158,12 @@ def _resolve_gone(today: datetime.date, result: ScanResult) -> None:
         ),
     }
     for kind, reason in still_due.items():
-        gone = open_.filter(kind=kind).exclude(Exists(reason))
-        result.resolved += gone.update(resolved_at=now)
+        gone = (
+            Reminder.objects.filter(resolved_at__isnull=True, kind=kind)
+            .exclude(Exists(reason))
+            .values("pk")
+        )
+        result.resolved += Reminder.objects.filter(pk__in=gone).update(resolved_at=now)
 
 
 def _room_for_hashes() -> None:
