@@ -51,6 +51,16 @@ def _in(values) -> str:
     return ", ".join(["%s"] * len(values))
 
 
+def _id_in(column: str, ids_sql: str) -> str:
+    """``column IN (ids_sql)`` that reads ``column``'s rows by primary key. The planner cannot
+    know that an anti-join finds few rows (it guesses thousands) and would read the whole table
+    for them; on PostgreSQL the ids are collected first (``= ANY(ARRAY(...))``, an InitPlan),
+    which makes it an index scan of exactly those rows."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(ARRAY({ids_sql}))"
+    return f"{column} IN ({ids_sql})"
+
+
 def _insert_reminders(
     *, kind: str, fk: str, key: str, columns: str, source: str, where: str, params: list, seen: str
 ) -> int:
@@ -66,11 +76,13 @@ def _insert_reminders(
     alias = source.split()[-1]
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     inner_where, inner_seen = (re.sub(rf"\b{alias}\.", "c.", sql) for sql in (where, seen))
+    missing = (
+        f"SELECT c.id FROM {source.split()[0]} c WHERE {inner_where} "  # noqa: S608
+        f"AND NOT EXISTS (SELECT 1 FROM {table} r WHERE r.kind = %s AND {inner_seen})"
+    )
     sql = (
         f"INSERT INTO {table} (key, kind, provider_id, user_id, {fk}, due, created_at) "  # noqa: S608
-        f"SELECT {key}, %s, {columns}, %s FROM {source} WHERE {alias}.id IN ("
-        f"SELECT c.id FROM {source.split()[0]} c WHERE {inner_where} "
-        f"AND NOT EXISTS (SELECT 1 FROM {table} r WHERE r.kind = %s AND {inner_seen})) "
+        f"SELECT {key}, %s, {columns}, %s FROM {source} WHERE {_id_in(f'{alias}.id', missing)} "
         "ON CONFLICT (key) DO NOTHING"
     )
     with connection.cursor() as cursor:
@@ -142,6 +154,7 @@ def _resolve_gone(today: datetime.date, result: ScanResult) -> None:
     (``reminder_open_<kind>``), so the anti-join reads indexes only and the UPDATE reads the
     rows it resolves."""
     now = timezone.now()
+    table = Reminder._meta.db_table
     still_due = {
         Reminder.Kind.FOLLOW_UP_CALL: Trajectory.objects.filter(
             pk=OuterRef("trajectory_id"), state__in=FOLLOW_UP_STATES
@@ -161,9 +174,16 @@ def _resolve_gone(today: datetime.date, result: ScanResult) -> None:
         gone = (
             Reminder.objects.filter(resolved_at__isnull=True, kind=kind)
             .exclude(Exists(reason))
+            .order_by()  # no ORDER BY due: the ids come from the index alone
             .values("pk")
         )
-        result.resolved += Reminder.objects.filter(pk__in=gone).update(resolved_at=now)
+        gone_sql, gone_params = gone.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET resolved_at = %s WHERE {_id_in('id', gone_sql)}",  # noqa: S608
+                [connection.ops.adapt_datetimefield_value(now), *gone_params],
+            )
+            result.resolved += cursor.rowcount
 
 
 def _room_for_hashes() -> None:
