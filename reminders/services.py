@@ -95,6 +95,9 @@ def _follow_up_calls(today: datetime.date, result: ScanResult) -> None:
     result.marked_due += pathway_services.trajectories_mark_follow_up_due(
         actor=Actor.system(), due_by=today + FOLLOW_UP_NOTICE
     )
+    if connection.vendor == "postgresql":
+        _follow_up_calls_in_one_pass(horizon, result)
+        return
     result.created += _insert_reminders(
         kind=Reminder.Kind.FOLLOW_UP_CALL,
         fk="trajectory_id",
@@ -108,6 +111,42 @@ def _follow_up_calls(today: datetime.date, result: ScanResult) -> None:
         # open reminders only; the unique key still refuses any second one.
         seen="r.trajectory_id = t.id AND r.resolved_at IS NULL",
     )
+    # Their resolving is _resolve_gone's.
+
+
+def _follow_up_calls_in_one_pass(horizon, result: ScanResult) -> None:
+    """PostgreSQL: the follow-up calls to create and the ones to resolve in one statement, from
+    one full join of the trajectories in the follow-up states with the open calls, both read from
+    their partial indexes alone (``trajectory_follow_up_calls``, ``reminder_open_follow_up_call``):
+    a trajectory due by ``horizon`` without an open call gets one; an open call without a
+    trajectory in those states is resolved. The same as ``_insert_reminders`` and
+    ``_resolve_gone`` do for this kind in two passes (SQLite still does)."""
+    table, trajectories = Reminder._meta.db_table, Trajectory._meta.db_table
+    kind = Reminder.Kind.FOLLOW_UP_CALL
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    sql = (
+        "WITH pairs AS MATERIALIZED ("  # noqa: S608 - names from the models, values parameters
+        " SELECT c.id AS trajectory_id, r.id AS reminder_id FROM"
+        f" (SELECT id, follow_up_due FROM {trajectories} WHERE state IN ({_in(FOLLOW_UP_STATES)})) c"
+        f" FULL JOIN (SELECT id, trajectory_id FROM {table}"
+        "  WHERE kind = %s AND resolved_at IS NULL) r ON r.trajectory_id = c.id"
+        " WHERE (r.id IS NULL AND c.follow_up_due <= %s) OR c.id IS NULL),"
+        f" created AS (INSERT INTO {table} (key, kind, provider_id, user_id, trajectory_id, due,"
+        "  created_at) SELECT 'follow_up_call:' || CAST(t.id AS TEXT), %s, t.provider_id,"
+        f"  t.coach_id, t.id, t.follow_up_due, %s FROM {trajectories} t"
+        "  WHERE t.id = ANY(ARRAY(SELECT trajectory_id FROM pairs WHERE reminder_id IS NULL))"
+        "  ON CONFLICT (key) DO NOTHING RETURNING 1),"
+        f" resolved AS (UPDATE {table} SET resolved_at = %s"
+        "  WHERE id = ANY(ARRAY(SELECT reminder_id FROM pairs WHERE trajectory_id IS NULL))"
+        "  AND resolved_at IS NULL RETURNING 1)"
+        " SELECT (SELECT count(*) FROM created), (SELECT count(*) FROM resolved)"
+    )
+    params = [*FOLLOW_UP_STATES, kind, horizon, kind, now, now]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        created, resolved = cursor.fetchone()
+    result.created += created
+    result.resolved += resolved
 
 
 def _first_contacts(today: datetime.date, result: ScanResult) -> None:
@@ -170,6 +209,8 @@ def _resolve_gone(today: datetime.date, result: ScanResult) -> None:
             krs_valid_until__lte=today + KRS_NOTICE,
         ),
     }
+    if connection.vendor == "postgresql":
+        del still_due[Reminder.Kind.FOLLOW_UP_CALL]  # resolved in _follow_up_calls_in_one_pass
     for kind, reason in still_due.items():
         gone = (
             Reminder.objects.filter(resolved_at__isnull=True, kind=kind)
@@ -180,7 +221,8 @@ def _resolve_gone(today: datetime.date, result: ScanResult) -> None:
         gone_sql, gone_params = gone.query.sql_with_params()
         with connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {table} SET resolved_at = %s WHERE {_id_in('id', gone_sql)}",  # noqa: S608
+                f"UPDATE {table} SET resolved_at = %s "  # noqa: S608
+                f"WHERE {_id_in('id', gone_sql)} AND resolved_at IS NULL",
                 [connection.ops.adapt_datetimefield_value(now), *gone_params],
             )
             result.resolved += cursor.rowcount
