@@ -177,6 +177,13 @@ class Trajectory(ConcurrentTransitionMixin, models.Model):
                 condition=Q(state__in=FOLLOW_UP_STATES),
                 name="trajectory_follow_up_calls",
             ),
+            # The same rows in id order: the scan's full join with the open calls (their index
+            # is in trajectory id order too) is then a merge of two index-only scans.
+            models.Index(
+                fields=["id", "follow_up_due"],
+                condition=Q(state__in=FOLLOW_UP_STATES),
+                name="trajectory_follow_up_call_ids",
+            ),
             # The reports find a period's trajectories by these dates (docs/explain/reports.md).
             models.Index(fields=["intake_date"], name="trajectory_intake_date"),
             models.Index(fields=["end_date"], name="trajectory_end_date"),
