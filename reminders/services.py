@@ -116,11 +116,12 @@ def _follow_up_calls(today: datetime.date, result: ScanResult) -> None:
 
 def _follow_up_calls_in_one_pass(horizon, result: ScanResult) -> None:
     """PostgreSQL: the follow-up calls to create and the ones to resolve in one statement, from
-    one full join (a merge: both in trajectory id order) of the trajectories in the follow-up states with the open calls, both read from
-    their partial indexes alone (``trajectory_follow_up_call_ids``, ``reminder_open_follow_up_call``):
-    a trajectory due by ``horizon`` without an open call gets one; an open call without a
-    trajectory in those states is resolved. The same as ``_insert_reminders`` and
-    ``_resolve_gone`` do for this kind in two passes (SQLite still does)."""
+    one full join of the trajectories in the follow-up states with the open calls, both read from
+    their partial indexes alone and both in trajectory id order, so it is a merge
+    (``trajectory_follow_up_call_ids``, ``reminder_open_follow_up_call``): a trajectory due by
+    ``horizon`` without an open call gets one; an open call without a trajectory in those states
+    is resolved. The same as ``_insert_reminders`` and ``_resolve_gone`` do for this kind in two
+    passes (SQLite still does)."""
     table, trajectories = Reminder._meta.db_table, Trajectory._meta.db_table
     kind = Reminder.Kind.FOLLOW_UP_CALL
     now = connection.ops.adapt_datetimefield_value(timezone.now())
