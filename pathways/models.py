@@ -169,11 +169,20 @@ class Trajectory(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["coach", "state"]),
             models.Index(fields=["provider", "state"]),
             # The daily reminder scan's candidates: calls due by a date, in the two follow-up
-            # states only (a fifth of a region; docs/explain/reminder_scan.md).
+            # states only (a fifth of a region; docs/explain/reminder_scan.md). By state first,
+            # so marking the ones at the end of treatment reads exactly those; with the id, so
+            # the scan's anti-joins with the open reminders are index-only.
             models.Index(
-                fields=["follow_up_due"],
+                fields=["state", "follow_up_due", "id"],
                 condition=Q(state__in=FOLLOW_UP_STATES),
                 name="trajectory_follow_up_calls",
+            ),
+            # The same rows in id order: the scan's full join with the open calls (their index
+            # is in trajectory id order too) is then a merge of two index-only scans.
+            models.Index(
+                fields=["id", "follow_up_due"],
+                condition=Q(state__in=FOLLOW_UP_STATES),
+                name="trajectory_follow_up_call_ids",
             ),
             # The reports find a period's trajectories by these dates (docs/explain/reports.md).
             models.Index(fields=["intake_date"], name="trajectory_intake_date"),

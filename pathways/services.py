@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, can_proceed
 
 from audit.models import AuditEvent
-from audit.services import Touch, audit_record, audit_record_many
+from audit.services import audit_record, audit_record_rows
 from carechain.access import Actor
 from carechain.models import Location
 from carechain.services import coach_of_provider
@@ -556,13 +556,14 @@ def trajectories_mark_follow_up_due(*, actor: Actor, due_by: datetime.date) -> i
                 f"{insert} {trajectories} WHERE state = %s AND state_changed_at = %s",
                 [*event_params, target, now],
             )
-        audit_record_many(
+        # One INSERT for the audit rows of every trajectory moved (the rows audit_record_many
+        # writes, without a model instance per row).
+        audit_record_rows(
             who=actor,
             action=AuditEvent.Action.CHANGE,
-            touches=[
-                Touch(patient_id=patient_id, obj=Trajectory(pk=pk), detail=name)
-                for pk, patient_id in marked
-            ],
+            model=Trajectory,
+            rows=[(patient_id, pk) for pk, patient_id in marked],
+            detail=name,
         )
     return len(marked)
 

@@ -93,6 +93,24 @@ class Reminder(models.Model):
                 condition=Q(membership__isnull=False),
                 name="reminder_membership",
             ),
+            # The scan's "has its open reminder" and "reason gone" anti-joins, index-only: the
+            # open reminders of one kind by subject (with the id the resolving UPDATE needs).
+            # A reminder has one kind, so each insert writes one of these.
+            models.Index(
+                fields=["trajectory", "id"],
+                condition=Q(resolved_at__isnull=True, kind="follow_up_call"),
+                name="reminder_open_follow_up_call",
+            ),
+            models.Index(
+                fields=["referral", "id"],
+                condition=Q(resolved_at__isnull=True, kind="first_contact"),
+                name="reminder_open_first_contact",
+            ),
+            models.Index(
+                fields=["membership", "id"],
+                condition=Q(resolved_at__isnull=True, kind="krs_expiry"),
+                name="reminder_open_krs_expiry",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import re
 from dataclasses import dataclass
 
 from django.core.mail import send_mail
@@ -50,19 +51,38 @@ def _in(values) -> str:
     return ", ".join(["%s"] * len(values))
 
 
+def _id_in(column: str, ids_sql: str) -> str:
+    """``column IN (ids_sql)`` that reads ``column``'s rows by primary key. The planner cannot
+    know that an anti-join finds few rows (it guesses thousands) and would read the whole table
+    for them; on PostgreSQL the ids are collected first (``= ANY(ARRAY(...))``, an InitPlan),
+    which makes it an index scan of exactly those rows."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(ARRAY({ids_sql}))"
+    return f"{column} IN ({ids_sql})"
+
+
 def _insert_reminders(
     *, kind: str, fk: str, key: str, columns: str, source: str, where: str, params: list, seen: str
 ) -> int:
     """``INSERT INTO reminder ... SELECT`` the candidates of one kind that have no reminder of that
-    kind yet (``seen``: the condition on an existing reminder ``r``, resolved ones included);
+    kind yet (``seen``: the condition on an existing reminder ``r`` of that kind);
     ``ON CONFLICT (key) DO NOTHING`` settles a race with a concurrent scan. ``columns`` selects
-    provider, user, the foreign key ``fk`` and due, in that order. Returns rows created."""
+    provider, user, the foreign key ``fk`` and due, in that order. Returns rows created.
+
+    The candidates without a reminder are found first by primary key only (``source``'s alias,
+    a one-letter name, as ``c``), so the anti-join reads the candidates' and the open reminders'
+    indexes alone; only the few rows it finds are then read for their columns."""
     table = Reminder._meta.db_table  # names come from the code; every value is a parameter
+    alias = source.split()[-1]
     now = connection.ops.adapt_datetimefield_value(timezone.now())
+    inner_where, inner_seen = (re.sub(rf"\b{alias}\.", "c.", sql) for sql in (where, seen))
+    missing = (
+        f"SELECT c.id FROM {source.split()[0]} c WHERE {inner_where} "  # noqa: S608
+        f"AND NOT EXISTS (SELECT 1 FROM {table} r WHERE r.kind = %s AND {inner_seen})"
+    )
     sql = (
         f"INSERT INTO {table} (key, kind, provider_id, user_id, {fk}, due, created_at) "  # noqa: S608
-        f"SELECT {key}, %s, {columns}, %s FROM {source} WHERE {where} "
-        f"AND NOT EXISTS (SELECT 1 FROM {table} r WHERE r.kind = %s AND {seen}) "
+        f"SELECT {key}, %s, {columns}, %s FROM {source} WHERE {_id_in(f'{alias}.id', missing)} "
         "ON CONFLICT (key) DO NOTHING"
     )
     with connection.cursor() as cursor:
@@ -75,6 +95,9 @@ def _follow_up_calls(today: datetime.date, result: ScanResult) -> None:
     result.marked_due += pathway_services.trajectories_mark_follow_up_due(
         actor=Actor.system(), due_by=today + FOLLOW_UP_NOTICE
     )
+    if connection.vendor == "postgresql":
+        _follow_up_calls_in_one_pass(horizon, result)
+        return
     result.created += _insert_reminders(
         kind=Reminder.Kind.FOLLOW_UP_CALL,
         fk="trajectory_id",
@@ -88,6 +111,43 @@ def _follow_up_calls(today: datetime.date, result: ScanResult) -> None:
         # open reminders only; the unique key still refuses any second one.
         seen="r.trajectory_id = t.id AND r.resolved_at IS NULL",
     )
+    # Their resolving is _resolve_gone's.
+
+
+def _follow_up_calls_in_one_pass(horizon, result: ScanResult) -> None:
+    """PostgreSQL: the follow-up calls to create and the ones to resolve in one statement, from
+    one full join of the trajectories in the follow-up states with the open calls, both read from
+    their partial indexes alone and both in trajectory id order, so it is a merge
+    (``trajectory_follow_up_call_ids``, ``reminder_open_follow_up_call``): a trajectory due by
+    ``horizon`` without an open call gets one; an open call without a trajectory in those states
+    is resolved. The same as ``_insert_reminders`` and ``_resolve_gone`` do for this kind in two
+    passes (SQLite still does)."""
+    table, trajectories = Reminder._meta.db_table, Trajectory._meta.db_table
+    kind = Reminder.Kind.FOLLOW_UP_CALL
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    sql = (
+        "WITH pairs AS MATERIALIZED ("  # noqa: S608 - names from the models, values parameters
+        " SELECT c.id AS trajectory_id, r.id AS reminder_id FROM"
+        f" (SELECT id, follow_up_due FROM {trajectories} WHERE state IN ({_in(FOLLOW_UP_STATES)})) c"
+        f" FULL JOIN (SELECT id, trajectory_id FROM {table}"
+        "  WHERE kind = %s AND resolved_at IS NULL) r ON r.trajectory_id = c.id"
+        " WHERE (r.id IS NULL AND c.follow_up_due <= %s) OR c.id IS NULL),"
+        f" created AS (INSERT INTO {table} (key, kind, provider_id, user_id, trajectory_id, due,"
+        "  created_at) SELECT 'follow_up_call:' || CAST(t.id AS TEXT), %s, t.provider_id,"
+        f"  t.coach_id, t.id, t.follow_up_due, %s FROM {trajectories} t"
+        "  WHERE t.id = ANY(ARRAY(SELECT trajectory_id FROM pairs WHERE reminder_id IS NULL))"
+        "  ON CONFLICT (key) DO NOTHING RETURNING 1),"
+        f" resolved AS (UPDATE {table} SET resolved_at = %s"
+        "  WHERE id = ANY(ARRAY(SELECT reminder_id FROM pairs WHERE trajectory_id IS NULL))"
+        "  AND resolved_at IS NULL RETURNING 1)"
+        " SELECT (SELECT count(*) FROM created), (SELECT count(*) FROM resolved)"
+    )
+    params = [*FOLLOW_UP_STATES, kind, horizon, kind, now, now]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        created, resolved = cursor.fetchone()
+    result.created += created
+    result.resolved += resolved
 
 
 def _first_contacts(today: datetime.date, result: ScanResult) -> None:
@@ -100,7 +160,7 @@ def _first_contacts(today: datetime.date, result: ScanResult) -> None:
         where=f"f.state IN ({_in(AWAITING_FIRST_CONTACT)}) AND f.first_contact_at IS NULL "
         "AND f.first_contact_due < %s",
         params=[*AWAITING_FIRST_CONTACT, connection.ops.adapt_datefield_value(today)],
-        seen="r.referral_id = f.id",  # one first contact per referral
+        seen="r.referral_id = f.id",  # one first contact per referral, open or resolved
     )
 
 
@@ -130,9 +190,11 @@ def _krs_registrations(today: datetime.date, result: ScanResult) -> None:
 def _resolve_gone(today: datetime.date, result: ScanResult) -> None:
     """A reminder whose reason has gone (call made, contact done, registration renewed) is done.
     One UPDATE per kind, each an anti-join of the open reminders with the rows that still give
-    them their reason."""
+    them their reason; the open reminders are found by id in their partial index of that kind
+    (``reminder_open_<kind>``), so the anti-join reads indexes only and the UPDATE reads the
+    rows it resolves."""
     now = timezone.now()
-    open_ = Reminder.objects.filter(resolved_at__isnull=True)
+    table = Reminder._meta.db_table
     still_due = {
         Reminder.Kind.FOLLOW_UP_CALL: Trajectory.objects.filter(
             pk=OuterRef("trajectory_id"), state__in=FOLLOW_UP_STATES
@@ -148,9 +210,23 @@ def _resolve_gone(today: datetime.date, result: ScanResult) -> None:
             krs_valid_until__lte=today + KRS_NOTICE,
         ),
     }
+    if connection.vendor == "postgresql":
+        del still_due[Reminder.Kind.FOLLOW_UP_CALL]  # resolved in _follow_up_calls_in_one_pass
     for kind, reason in still_due.items():
-        gone = open_.filter(kind=kind).exclude(Exists(reason))
-        result.resolved += gone.update(resolved_at=now)
+        gone = (
+            Reminder.objects.filter(resolved_at__isnull=True, kind=kind)
+            .exclude(Exists(reason))
+            .order_by()  # no ORDER BY due: the ids come from the index alone
+            .values("pk")
+        )
+        gone_sql, gone_params = gone.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET resolved_at = %s "  # noqa: S608
+                f"WHERE {_id_in('id', gone_sql)} AND resolved_at IS NULL",
+                [connection.ops.adapt_datetimefield_value(now), *gone_params],
+            )
+            result.resolved += cursor.rowcount
 
 
 def _room_for_hashes() -> None:

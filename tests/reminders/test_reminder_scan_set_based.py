@@ -143,3 +143,31 @@ def test_scan_waits_for_a_coach_recording_the_call_and_leaves_that_trajectory_cl
     assert Trajectory.objects.get(pk=trajectory.pk).state == "closed"
     # either the call came first (nothing marked) or the mark did (one event, then the close)
     assert _marks().count() == _audit_of_marks().count() <= 1
+
+
+def test_a_missing_open_reminder_is_made_again(chain, coach):
+    """The scan repairs: a due trajectory whose open call is gone gets it back."""
+    trajectory = ended(coach, chain, quit_date=D(2025, 1, 2))
+    reminders_scan(today=DUE_DAY)
+    Reminder.objects.all().delete()
+    assert reminders_scan(today=DUE_DAY).created == 1
+    assert Reminder.objects.get(resolved_at__isnull=True).trajectory_id == trajectory.pk
+
+
+def test_one_scan_creates_a_call_and_resolves_another_whose_trajectory_left(chain, coach):
+    called = ended(coach, chain, quit_date=D(2025, 1, 2))
+    reminders_scan(today=DUE_DAY)
+    pathway_services.trajectory_record_follow_up(
+        actor=Actor.for_user(coach),
+        trajectory_id=called.pk,
+        call_date=DUE_DAY,
+        result="smoke_free",
+    )
+    due_later = ended(coach, chain, quit_date=D(2025, 1, 20))
+    first_call = Reminder.objects.get(trajectory=called)
+    result = reminders_scan(today=D(2026, 1, 16))
+    assert (result.created, result.resolved) == (1, 1)
+    first_call.refresh_from_db()
+    assert first_call.resolved_at is not None
+    assert Reminder.objects.get(resolved_at__isnull=True).trajectory_id == due_later.pk
+    assert reminders_scan(today=D(2026, 1, 16)) == type(result)(0, 0, 0)
