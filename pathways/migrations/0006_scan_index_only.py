@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('carechain', '0005_api_key_feedback_purpose'),
-        ('pathways', '0004_group_sharing_consent'),
+        ('pathways', '0005_reports_indexes'),
         ('referrals', '0005_webhooks'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
