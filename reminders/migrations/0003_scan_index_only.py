@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('carechain', '0005_api_key_feedback_purpose'),
-        ('pathways', '0005_scan_index_only'),
+        ('pathways', '0006_scan_index_only'),
         ('referrals', '0005_webhooks'),
         ('reminders', '0002_reminder_indexes_for_the_scan'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
