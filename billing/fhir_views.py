@@ -145,6 +145,7 @@ class ClaimSearchView(ClaimFhirView):
         ],
         responses={
             200: OpenApiResponse(OpenApiTypes.OBJECT, description="A FHIR R4 searchset Bundle."),
+            400: _outcome("A `_count` that is not a whole number of 1 or more."),
             401: _outcome("No or an unknown API key."),
             403: _outcome("Not an insurer's claims API key."),
             404: _outcome("A `_cursor` this server did not make."),
