@@ -9,6 +9,7 @@ coaches, who are registered in the *KRS* (Kwaliteitsregister Stoppen met Roken).
 from __future__ import annotations
 
 import datetime
+import uuid
 from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser
@@ -347,6 +348,13 @@ class Patient(models.Model):
         AFTERNOON = "afternoon", _("afternoon")
         EVENING = "evening", _("early evening")
 
+    public_id = models.UUIDField(
+        _("public identifier"),
+        default=uuid.uuid4,
+        unique=True,
+        editable=False,
+        help_text=_("The patient's identifier outside this platform (the REST API's id)."),
+    )
     bsn = models.CharField(
         _("BSN"),
         max_length=9,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ CONTACT_NOTE = "CONTACTNOTITIE-6631 moeilijk moment na het eten"
 CO_PPM = 83
 GGZ_TEXTS = (GGZ_SESSION_NOTE, GGZ_REPORT, ESCALATION_EXPLANATION)
 MISSING_ID = 987654321  # no object of the fixture has this key
+MISSING_PUBLIC_ID = uuid.UUID("00000000-0000-4000-8000-000000000000")  # nor this public id
 
 
 # -- URL patterns ----------------------------------------------------------------------------------
@@ -108,8 +110,8 @@ class World:
         return self.value(Ref(name))
 
     def value(self, ref: Ref):
-        if ref == MISSING:
-            return MISSING_ID
+        if ref.name == MISSING.name:
+            return MISSING_PUBLIC_ID if ref.field == "public_id" else MISSING_ID
         return getattr(self.objects.get(ref.name) or self.users[ref.name], ref.field)
 
     def resolve(self, values: dict) -> dict:

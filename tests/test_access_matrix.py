@@ -146,8 +146,12 @@ OBJECT_RULES = [(e, r) for e in WALKED for r in rules_for(e, RULES) if r.object_
 
 def _twin(rule: Rule) -> Rule:
     """The same request about an object that does not exist."""
-    kwargs = {k: MISSING if isinstance(v, Ref) else v for k, v in rule.kwargs.items()}
-    query = {k: MISSING if isinstance(v, Ref) else v for k, v in rule.query.items()}
+
+    def missing(v):
+        return dataclasses.replace(MISSING, field=v.field) if isinstance(v, Ref) else v
+
+    kwargs = {k: missing(v) for k, v in rule.kwargs.items()}
+    query = {k: missing(v) for k, v in rule.query.items()}
     return dataclasses.replace(rule, kwargs=kwargs, query=query)
 
 

@@ -12,6 +12,10 @@ class ErrorOutput(serializers.Serializer):
     detail = serializers.CharField()
 
 
+# A UUID in a URL (any case); anything else never reaches a view, it is the API's 404.
+UUID_PATTERN = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+
+
 # -- identifier fields: the schema states their shape, so a client (and a fuzzer) can know it -------
 
 
@@ -51,6 +55,7 @@ class EnrolmentOutput(serializers.ModelSerializer):
 
 
 class PatientOutput(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
     practice_agb = serializers.CharField(source="practice.agb")
     insurances = InsuranceOutput(many=True)
     ketenzorg_enrolments = EnrolmentOutput(many=True)

@@ -11,7 +11,7 @@ from audit.services import Touch, audit_record, audit_record_many
 from carechain import services
 from carechain.access import Actor, can_see_patients, patients_for
 
-from .serializers import ErrorOutput, PatientInput, PatientOutput
+from .serializers import UUID_PATTERN, ErrorOutput, PatientInput, PatientOutput
 
 
 class CanSeePatients(BasePermission):
@@ -25,6 +25,9 @@ class PatientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     permission_classes = [CanSeePatients]
     serializer_class = PatientOutput
     filterset_fields = ["bsn"]
+    lookup_field = "public_id"
+    lookup_url_kwarg = "id"
+    lookup_value_regex = UUID_PATTERN
 
     def get_queryset(self):
         actor = Actor.from_request(self.request)
@@ -35,15 +38,13 @@ class PatientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         )
 
     def list(self, request, *args, **kwargs):
-        response = super().list(request, *args, **kwargs)
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         audit_record_many(
             who=Actor.from_request(request),
             action=AuditEvent.Action.LIST,
-            touches=[
-                Touch(row["id"], None, "api patient list") for row in response.data["results"]
-            ],
+            touches=[Touch(patient.pk, None, "api patient list") for patient in page],
         )
-        return response
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request, *args, **kwargs):
         patient = self.get_object()

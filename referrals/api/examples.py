@@ -37,8 +37,10 @@ CREATE_REQUEST = OpenApiExample(
     },
 )
 
+PATIENT_ID = "a7c4e2d9-1b3f-4c8a-8e65-0d9f2b71c3e4"
+
 DETAIL = {
-    "id": 187,
+    "id": "3f2b8c1e-6a4d-4f7e-9b21-5c8d0e7a4f19",
     "state": "accepted",
     "bser_status_code": "3.0",
     "bser_status_display": "Referral Accepted",
@@ -48,7 +50,7 @@ DETAIL = {
     "first_contact_due": "2025-03-05",
     "first_contact_overdue": False,
     "patient": {
-        "id": 5021,
+        "id": PATIENT_ID,
         "bsn": "123456782",
         "initials": "M.",
         "first_name": "Marieke",
@@ -63,9 +65,9 @@ DETAIL = {
         "postal_code": "1234 AB",
         "city": "Alkmaar",
     },
-    "practice": {"id": 12, "agb": "01051234", "name": "Huisartsenpraktijk De Linde"},
-    "provider": {"id": 3, "agb": "73730001", "name": "SineFuma"},
-    "coach": {"id": 41, "name": "Sanne Bakker"},
+    "practice": {"agb": "01051234", "name": "Huisartsenpraktijk De Linde"},
+    "provider": {"agb": "73730001", "name": "SineFuma"},
+    "coach": {"name": "Sanne Bakker"},
     "motivation": "motivated",
     "pack_years": 30.0,
     "is_ketenzorg": True,
@@ -169,7 +171,7 @@ LIST_RESPONSE = OpenApiExample(
     }
     | {
         "patient": {
-            "id": 5021,
+            "id": PATIENT_ID,
             "bsn": "123456782",
             "full_name": "Marieke de Vries",
             "birth_date": "1968-03-14",

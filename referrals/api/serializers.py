@@ -208,13 +208,13 @@ class ReferralCancellationInput(serializers.Serializer):
 
 
 class ReferralOrganisationOutput(serializers.Serializer):
-    id = serializers.IntegerField()
+    """An organisation named by its AGB code (the REST API shows no database ids)."""
+
     agb = serializers.CharField()
     name = serializers.CharField()
 
 
 class ReferralCoachOutput(serializers.Serializer):
-    id = serializers.IntegerField()
     name = serializers.SerializerMethodField()
 
     def get_name(self, user) -> str:
@@ -222,6 +222,7 @@ class ReferralCoachOutput(serializers.Serializer):
 
 
 class ReferralPatientSummaryOutput(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
     full_name = serializers.CharField()
 
     class Meta:
@@ -230,6 +231,7 @@ class ReferralPatientSummaryOutput(serializers.ModelSerializer):
 
 
 class ReferralPatientOutput(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
     full_name = serializers.CharField()
 
     class Meta:
@@ -264,7 +266,7 @@ class ContactAttemptOutput(serializers.ModelSerializer):
 
     class Meta:
         model = ContactAttempt
-        fields = ["id", "at", "method", "result", "reached", "note", "by"]
+        fields = ["at", "method", "result", "reached", "note", "by"]
 
     def get_by(self, attempt) -> str | None:
         return str(attempt.by) if attempt.by_id else None
@@ -275,7 +277,7 @@ class ReferralDocumentOutput(serializers.ModelSerializer):
 
     class Meta:
         model = ReferralDocument
-        fields = ["id", "kind", "title", "received_at"]
+        fields = ["kind", "title", "received_at"]
 
 
 class ReferralListOutput(serializers.ModelSerializer):
@@ -288,6 +290,7 @@ class ReferralListOutput(serializers.ModelSerializer):
     pack_years = serializers.DecimalField(
         max_digits=6, decimal_places=1, coerce_to_string=False, allow_null=True
     )
+    id = serializers.UUIDField(source="public_id", read_only=True)
     patient = ReferralPatientSummaryOutput()
     practice = ReferralOrganisationOutput()
     provider = ReferralOrganisationOutput()

@@ -24,7 +24,7 @@ from audit.models import AuditEvent
 from audit.services import Touch, audit_record, audit_record_many
 from carechain.access import FEEDBACK, INTAKE, Actor, practices_for_referring
 from carechain.api.exceptions import Conflict
-from carechain.api.serializers import ErrorOutput
+from carechain.api.serializers import UUID_PATTERN, ErrorOutput
 from carechain.models import PRACTICE_ROLES
 
 from .. import services
@@ -110,7 +110,9 @@ class ReferralViewSet(viewsets.GenericViewSet):
     queryset = Referral.objects.none()  # names the model for the schema; get_queryset scopes
     permission_classes = [CanHandleReferrals]
     filterset_class = ReferralFilter
-    lookup_value_regex = r"\d+"
+    lookup_field = "public_id"
+    lookup_url_kwarg = "id"
+    lookup_value_regex = UUID_PATTERN
 
     @cached_property
     def actor(self) -> Actor:
@@ -149,7 +151,7 @@ class ReferralViewSet(viewsets.GenericViewSet):
         responses={200: ReferralDetailOutput, 403: _DENIED, 404: _NOT_FOUND},
         examples=[examples.DETAIL_RESPONSE],
     )
-    def retrieve(self, request, pk=None):
+    def retrieve(self, request, **kwargs):
         referral = self.get_object()
         audit_record(
             who=self.actor,
@@ -243,7 +245,8 @@ class ReferralViewSet(viewsets.GenericViewSet):
     def _referral_to_act_on(self, side: str) -> Referral:
         """The referral, if visible (else 404), and if the caller is on the acting side (else 403)."""
         referral = get_object_or_404(
-            referrals_for(self.actor).select_related("practice"), pk=self.kwargs["pk"]
+            referrals_for(self.actor).select_related("practice"),
+            public_id=self.kwargs[self.lookup_url_kwarg],
         )
         if side == PROVIDER and not is_provider_staff(self.actor, referral):
             raise PermissionDenied(_("Only the SMR provider's coaches and planners may do this."))
@@ -260,14 +263,14 @@ class ReferralViewSet(viewsets.GenericViewSet):
 
     @_provider_action("Accept the referral", examples=[examples.DETAIL_RESPONSE])
     @action(detail=True, methods=["post"])
-    def accept(self, request, pk=None):
+    def accept(self, request, **kwargs):
         return self._act(request, side=PROVIDER, service=services.referral_accept)
 
     @_provider_action(
         "Decline the referral", request=ReferralDeclineInput, examples=[examples.DECLINE_REQUEST]
     )
     @action(detail=True, methods=["post"])
-    def decline(self, request, pk=None):
+    def decline(self, request, **kwargs):
         return self._act(
             request,
             side=PROVIDER,
@@ -279,7 +282,7 @@ class ReferralViewSet(viewsets.GenericViewSet):
         "Assign a coach", request=ReferralAssignInput, examples=[examples.ASSIGN_REQUEST]
     )
     @action(detail=True, methods=["post"])
-    def assign(self, request, pk=None):
+    def assign(self, request, **kwargs):
         try:
             return self._act(
                 request,
@@ -303,7 +306,7 @@ class ReferralViewSet(viewsets.GenericViewSet):
         examples=[examples.CONTACT_ATTEMPT_REQUEST],
     )
     @action(detail=True, methods=["post"], url_path="contact-attempts")
-    def contact_attempts(self, request, pk=None):
+    def contact_attempts(self, request, **kwargs):
         referral = self._referral_to_act_on(PROVIDER)
         payload = ContactAttemptInput(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -314,17 +317,17 @@ class ReferralViewSet(viewsets.GenericViewSet):
 
     @_provider_action("Record that the first contact is scheduled")
     @action(detail=True, methods=["post"], url_path="schedule-contact")
-    def schedule_contact(self, request, pk=None):
+    def schedule_contact(self, request, **kwargs):
         return self._act(request, side=PROVIDER, service=services.referral_schedule_contact)
 
     @_provider_action("Record that the patient did not show up")
     @action(detail=True, methods=["post"], url_path="no-show")
-    def no_show(self, request, pk=None):
+    def no_show(self, request, **kwargs):
         return self._act(request, side=PROVIDER, service=services.referral_record_no_show)
 
     @_provider_action("Record that the first contact took place")
     @action(detail=True, methods=["post"], url_path="contact-done")
-    def contact_done(self, request, pk=None):
+    def contact_done(self, request, **kwargs):
         return self._act(request, side=PROVIDER, service=services.referral_record_contact_done)
 
     @_provider_action(
@@ -332,7 +335,7 @@ class ReferralViewSet(viewsets.GenericViewSet):
         description=_PROVIDER_ONLY + " Only after three failed contact attempts.",
     )
     @action(detail=True, methods=["post"], url_path="close-unreachable")
-    def close_unreachable(self, request, pk=None):
+    def close_unreachable(self, request, **kwargs):
         return self._act(request, side=PROVIDER, service=services.referral_close_unreachable)
 
     @extend_schema(
@@ -343,7 +346,7 @@ class ReferralViewSet(viewsets.GenericViewSet):
         examples=[examples.CANCELLATION_REQUEST],
     )
     @action(detail=True, methods=["post"], url_path="request-cancellation")
-    def request_cancellation(self, request, pk=None):
+    def request_cancellation(self, request, **kwargs):
         return self._act(
             request,
             side=REFERRER,
@@ -353,5 +356,5 @@ class ReferralViewSet(viewsets.GenericViewSet):
 
     @_provider_action("Confirm the cancellation the referrer asked for")
     @action(detail=True, methods=["post"], url_path="confirm-cancellation")
-    def confirm_cancellation(self, request, pk=None):
+    def confirm_cancellation(self, request, **kwargs):
         return self._act(request, side=PROVIDER, service=services.referral_confirm_cancellation)

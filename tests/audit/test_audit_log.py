@@ -37,8 +37,9 @@ def test_a_refused_patient_view_logs_no_access(client, other_poh, patient):
 
 def test_api_read_is_logged_with_the_api_key_and_channel(api, chain, patient):
     key = factories.api_key(chain.practice_a)
-    api.get(f"/api/patients/{patient.pk}/", HTTP_AUTHORIZATION=f"Api-Key {key}")
+    api.get(f"/api/patients/{patient.public_id}/", HTTP_AUTHORIZATION=f"Api-Key {key}")
     event = AuditEvent.objects.get()
+    assert event.patient_id == patient.pk  # the audit log keeps the internal id
     assert event.channel == "api"
     assert event.api_key.startswith(key.split(".")[0])
     assert event.user_id is None

@@ -89,8 +89,8 @@ def test_the_old_practice_no_longer_sees_a_patient_who_changed_gp(
     key_b = {"HTTP_AUTHORIZATION": f"Api-Key {factories.api_key(chain.practice_b)}"}
     api.post(URL, _body(chain, KNOWN_BSN), format="json", **key_a)
 
-    assert api.get(f"{URL}{known_elsewhere.pk}/", **key_b).status_code == 404
-    assert api.get(f"{URL}{known_elsewhere.pk}/", **key_a).status_code == 200
+    assert api.get(f"{URL}{known_elsewhere.public_id}/", **key_b).status_code == 404
+    assert api.get(f"{URL}{known_elsewhere.public_id}/", **key_a).status_code == 200
 
 
 def test_the_insurer_sent_replaces_the_stored_one_from_its_start(

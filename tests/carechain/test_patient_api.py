@@ -111,7 +111,9 @@ def test_practice_lists_only_its_own_patients(
     factories.PatientFactory.create_batch(2, practice=chain.practice_b)
     response = api.get(URL, HTTP_AUTHORIZATION=f"Api-Key {practice_key}")
     assert response.status_code == 200
-    assert sorted(r["id"] for r in response.data["results"]) == sorted(p.pk for p in mine)
+    assert sorted(r["id"] for r in response.data["results"]) == sorted(
+        str(p.public_id) for p in mine
+    )
 
 
 def test_patient_list_runs_constant_queries(api, chain, practice_key, django_assert_num_queries):

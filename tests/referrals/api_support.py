@@ -1,19 +1,32 @@
 """Helpers shared by the referral API tests (test_api_*.py)."""
 
+import uuid
+
 from django.urls import reverse
 
 from carechain.models import OrganisationAPIKey
+from referrals.models import Referral
 from tests import factories
 
 LIST_URL = "/api/referrals/"
 
 
 def detail_url(referral) -> str:
-    return reverse("api:referral-detail", args=[referral.pk])
+    return reverse("api:referral-detail", args=[referral.public_id])
 
 
 def action_url(referral, action: str) -> str:
-    return reverse(f"api:referral-{action}", args=[referral.pk])
+    return reverse(f"api:referral-{action}", args=[referral.public_id])
+
+
+def referral_pks(rows) -> list[int]:
+    """The database ids of the referrals in API rows (which show only their public ids)."""
+    by_public_id = dict(
+        Referral.objects.filter(public_id__in=[row["id"] for row in rows]).values_list(
+            "public_id", "pk"
+        )
+    )
+    return [by_public_id[uuid.UUID(row["id"])] for row in rows]
 
 
 def key_header(key: str) -> dict:

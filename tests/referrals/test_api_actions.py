@@ -43,7 +43,7 @@ def test_coach_accepts_and_becomes_the_coach(api, referral, coach):
     response = _post(api, referral, "accept", {"note": "past in planning"})
     assert response.status_code == 200, response.data
     assert (response.data["state"], response.data["bser_status_code"]) == ("accepted", "3.0")
-    assert response.data["coach"]["id"] == coach.pk
+    assert response.data["coach"] == {"name": str(coach)}
     assert response.data["history"][-1]["action"] == "accept"
     assert response.data["history"][-1]["note"] == "past in planning"
 
@@ -146,7 +146,7 @@ def test_planner_assigns_a_coach_of_the_provider(api, referral, planner, coach):
     api.force_login(planner)
     response = _post(api, referral, "assign", {"coach_id": coach.pk})
     assert response.status_code == 200, response.data
-    assert response.data["coach"] == {"id": coach.pk, "name": str(coach)}
+    assert response.data["coach"] == {"name": str(coach)}
     assert response.data["history"][-1]["action"] == "assigned"
 
 

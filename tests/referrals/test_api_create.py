@@ -25,7 +25,7 @@ def test_poh_refers_a_new_patient_to_the_zorggroeps_provider(api, chain, poh):
     response = api.post(LIST_URL, referral_body(chain.practice_a), format="json")
     assert response.status_code == 201, response.data
     referral = Referral.objects.get()
-    assert response.data["id"] == referral.pk
+    assert response.data["id"] == str(referral.public_id)
     assert (referral.channel, referral.referred_by, referral.provider) == (
         "web",
         poh,
@@ -109,7 +109,7 @@ def test_a_known_bsn_is_referred_as_the_same_patient(api, chain, poh):
 def test_creating_writes_audit_rows_for_patient_and_referral(api, chain, poh):
     api.force_login(poh)
     response = api.post(LIST_URL, referral_body(chain.practice_a), format="json")
-    referral = Referral.objects.get(pk=response.data["id"])
+    referral = Referral.objects.get(public_id=response.data["id"])
     created = AuditEvent.objects.filter(
         action=AuditEvent.Action.CREATE, patient_id=referral.patient_id
     )
@@ -231,7 +231,7 @@ def test_sending_the_same_external_id_again_answers_with_the_first_referral(api,
     assert again.data["id"] == first.data["id"]
     assert Referral.objects.count() == 1
     assert AuditEvent.objects.filter(
-        action=AuditEvent.Action.VIEW, object_id=str(first.data["id"])
+        action=AuditEvent.Action.VIEW, object_id=str(Referral.objects.get().pk)
     ).exists()
 
 

@@ -68,7 +68,7 @@ def test_detail_shows_history_contact_attempts_and_coach(api, referral, coach):
         False,
         str(coach),
     )
-    assert body["coach"] == {"id": coach.pk, "name": str(coach)}
+    assert body["coach"] == {"name": str(coach)}
     assert (body["state"], body["bser_status_code"]) == ("accepted", "3.0")
 
 
@@ -83,7 +83,7 @@ def test_detail_lists_document_metadata_but_not_the_payload(api, referral, coach
     )
     api.force_login(coach)
     [document] = api.get(detail_url(referral)).json()["documents"]
-    assert set(document) == {"id", "kind", "title", "received_at"}
+    assert set(document) == {"kind", "title", "received_at"}
     assert (document["kind"], document["title"]) == ("referral-letter", "Verwijsbrief")
 
 

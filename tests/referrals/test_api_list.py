@@ -8,12 +8,18 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from referrals.models import ReferralState
-from tests.referrals.api_support import LIST_URL, claims_key, intake_key, referral_of
+from tests.referrals.api_support import (
+    LIST_URL,
+    claims_key,
+    intake_key,
+    referral_of,
+    referral_pks,
+)
 
 
 def _ids(response) -> set[int]:
     assert response.status_code == 200, response.data
-    return {row["id"] for row in response.data["results"]}
+    return set(referral_pks(response.data["results"]))
 
 
 def test_poh_of_practice_a_sees_practice_a_referrals_never_practice_b(api, chain, poh):
@@ -137,7 +143,7 @@ def test_list_rows_identify_patient_and_status(api, chain, coach):
     api.force_login(coach)
     row = api.get(LIST_URL).json()["results"][0]
     assert row["patient"] == {
-        "id": referral.patient.pk,
+        "id": str(referral.patient.public_id),
         "bsn": referral.patient.bsn,
         "full_name": referral.patient.full_name,
         "birth_date": "1970-05-17",
@@ -159,7 +165,7 @@ def test_cursor_pages_walk_all_referrals_once_newest_first(api, chain, coach):
     url = f"{LIST_URL}?page_size=2"
     while url:
         page = api.get(url).json()
-        seen.extend(row["id"] for row in page["results"])
+        seen.extend(referral_pks(page["results"]))
         url = page["next"]
     assert seen == sorted(made, reverse=True)
 

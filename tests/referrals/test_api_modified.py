@@ -9,7 +9,7 @@ from carechain.access import Actor
 from carechain.models import OrganisationAPIKey
 from referrals import services
 from tests import factories
-from tests.referrals.api_support import LIST_URL, intake_key, key_header, referral_of
+from tests.referrals.api_support import LIST_URL, intake_key, key_header, referral_of, referral_pks
 
 START = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
 
@@ -30,9 +30,9 @@ def test_modified_after_lists_only_referrals_changed_since(api, chain, coach):
 
     assert response.status_code == 200
     rows = response.json()["results"]
-    assert [row["id"] for row in rows] == [accepted.pk]
+    assert referral_pks(rows) == [accepted.pk]
     assert rows[0]["modified"].startswith("2026-03-02T")
-    assert quiet.pk not in [row["id"] for row in rows]
+    assert quiet.pk not in referral_pks(rows)
 
 
 def test_a_feedback_key_polls_the_rest_list_but_may_not_refer(api, chain):
@@ -44,7 +44,7 @@ def test_a_feedback_key_polls_the_rest_list_but_may_not_refer(api, chain):
     listed = api.get(LIST_URL, {"modified_after": "2026-03-01T00:00:00Z"}, **key_header(key))
     refer = api.post(LIST_URL, {}, format="json", **key_header(key))
 
-    assert [row["id"] for row in listed.json()["results"]] == [mine.pk]
+    assert referral_pks(listed.json()["results"]) == [mine.pk]
     assert refer.status_code == 403
 
 

@@ -10,7 +10,7 @@ from drf_spectacular.validation import validate_schema
 from carechain.validators import validate_agb, validate_uzovi
 from referrals.models import Referral
 from tests import factories
-from tests.referrals.api_support import intake_key, referral_body, referral_of
+from tests.referrals.api_support import intake_key, referral_body, referral_of, referral_pks
 
 REFERRALS = "/api/referrals/"
 CLAIMS = "/api/claims/"
@@ -27,7 +27,15 @@ def insurer_headers(chain):
 
 
 # -- 500s -----------------------------------------------------------------------------------------
-@pytest.mark.parametrize("url", [REFERRALS, "/api/referrals/1/accept/", "/api/patients/", CLAIMS])
+@pytest.mark.parametrize(
+    "url",
+    [
+        REFERRALS,
+        "/api/referrals/00000000-0000-4000-8000-000000000001/accept/",
+        "/api/patients/",
+        CLAIMS,
+    ],
+)
 def test_options_names_the_view_and_the_schema_instead_of_crashing(
     api, practice_headers, insurer_headers, url
 ):
@@ -66,7 +74,7 @@ def test_the_offset_is_honoured_not_dropped(api, chain, practice_headers):
 
     def ids(params):
         response = api.get(REFERRALS, params, **practice_headers)
-        return [row["id"] for row in response.json()["results"]]
+        return referral_pks(response.json()["results"])
 
     assert ids({"received_before": just_after}) == [referral.pk]
     assert ids({"received_before": just_before}) == []
@@ -130,7 +138,7 @@ def test_a_boolean_filter_takes_true_false_one_zero_and_empty(api, chain, practi
     def ids(value):
         response = api.get(REFERRALS, {"is_ketenzorg": value}, **practice_headers)
         assert response.status_code == 200
-        return {row["id"] for row in response.json()["results"]}
+        return set(referral_pks(response.json()["results"]))
 
     assert ids("true") == ids("1") == ids("True") == {chain_care.pk}
     assert ids("false") == ids("0") == {plain.pk}
