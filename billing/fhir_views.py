@@ -107,9 +107,9 @@ class ClaimSearchPagination(StableCursorPagination):
 
     def get_page_size(self, request):
         """A ``_count`` that is not a whole number of 1 or more is a 400 OperationOutcome, not
-        silently the default page; more than the maximum is capped (FHIR lets a server return
-        fewer)."""
-        raw = request.query_params.getlist(self.page_size_query_param)
+        silently the default page; an empty one is no ``_count``; more than the maximum is capped
+        (FHIR lets a server return fewer)."""
+        raw = [value for value in request.query_params.getlist(self.page_size_query_param) if value]
         if raw and not all(value.isascii() and value.isdigit() and int(value) > 0 for value in raw):
             raise FhirError(
                 400, "invalid", _("_count must be a whole number of 1 or more."), "_count"
@@ -133,7 +133,7 @@ class ClaimSearchView(ClaimFhirView):
         parameters=[
             OpenApiParameter(
                 "_count",
-                OpenApiTypes.INT,
+                {"type": "integer", "minimum": 1},
                 description="Claims per page, 1 to 5000 (more is capped); default 50.",
             ),
             OpenApiParameter(
