@@ -334,7 +334,7 @@ def test_every_claims_endpoint_is_in_the_schema_with_examples_and_no_warnings():
             *common,
             *body,
         },
-        ("/fhir/Claim", "get"): {"200", "401", "403", "404"},
+        ("/fhir/Claim", "get"): {"200", "400", "401", "403", "404"},
         ("/fhir/Claim/{number}", "get"): {"200", "401", "403", "404"},
         ("/fhir/ClaimResponse", "post"): {
             "200",
