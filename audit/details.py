@@ -3,13 +3,19 @@
 The stored ``detail`` stays as written (stable English technical text): the hash chain covers it,
 and stored rows are never rewritten. Each known text is a code, parameterised ones are parsed by a
 pattern; both are translated through Django i18n when shown, so old rows read in Dutch as well. A
-text this catalogue does not know is shown as stored.
+text this catalogue does not know is shown as stored (``tests/audit/test_detail_catalogue.py``
+walks the code for every detail it writes and fails on one this catalogue does not know).
+
+Values inside a text that are a model's choice (a letter's kind, a claim's status) are shown with
+the choice's label: the app owning the choices registers them with ``register_vocabulary`` in its
+``AppConfig.ready`` (the audit log is core and never imports the rooms above it).
 """
 
 from __future__ import annotations
 
 import re
 
+from django.apps import apps
 from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
 _ = gettext_lazy
@@ -81,21 +87,118 @@ _EXACT = {
     "second factor passed: authenticator app set up": _(
         "second factor passed: authenticator app set up"
     ),
+    # Logins (accounts.services).
+    "logged in": _("logged in"),
+    "password accepted; second factor next": _("password accepted; second factor next"),
+    "second factor passed: authenticator app": _("second factor passed: authenticator app"),
+    "second factor refused: wrong authenticator app": _(
+        "second factor refused: wrong code from the authenticator app"
+    ),
+    "second factor refused: wrong recovery code": _("second factor refused: wrong recovery code"),
+    "second factor refused: too many wrong codes (authenticator app), waiting": _(
+        "second factor refused: too many wrong codes from the authenticator app, waiting"
+    ),
+    "second factor refused: too many wrong codes (recovery code), waiting": _(
+        "second factor refused: too many wrong recovery codes, waiting"
+    ),
+    "two-factor set-up: the device was already confirmed or removed": _(
+        "two-factor set-up: the app was already set up or removed"
+    ),
+    "two-factor set-up: too many wrong codes, waiting": _(
+        "two-factor set-up: too many wrong codes, waiting"
+    ),
+    "two-factor set-up: wrong code": _("two-factor set-up: wrong code"),
+    "login refused: locked after repeated failed logins": _(
+        "login refused: account locked after repeated failed logins"
+    ),
+    "login refused: address locked after repeated failed logins": _(
+        "login refused: address locked after repeated failed logins"
+    ),
+    # Invoices (billing.invoicing).
+    "invoice sent": _("invoice sent"),
+    "invoice approved": _("invoice approved"),
+    "invoice paid": _("invoice paid"),
+    # Letter campaigns (campaigns).
+    "letter": _("campaign letter text changed"),
+    "campaign letter": _("campaign letter printed"),
+    "letters resumed": _("campaign letters resumed"),
+    "campaign letter (batch)": _("campaign letter printed (in the batch)"),
+    "campaign answers to confirm": _("campaign answers to confirm"),
+    "FHIR Claim search": _("FHIR Claim search"),
 }
 
 _PATTERNS = [
     (
-        r"attendance meeting (?P<number>\d+): (?P<status>\w+)",
-        _("attendance meeting %(number)s: %(status)s"),
+        r"attendance meeting (?P<number>\d+): (?P<attendance>\w+)",
+        _("attendance meeting %(number)s: %(attendance)s"),
     ),
     (
         r"joined relapse-prevention group (?P<group>\d+) at meeting (?P<number>\d+)",
         _("joined relapse-prevention group %(group)s at meeting %(number)s"),
     ),
-    (r"feedback letter (?P<kind>\w+)", _("feedback letter %(kind)s")),
-    (r"document (?P<kind>[\w-]+)", _("document received: %(kind)s")),
+    (r"feedback letter (?P<letter_kind>\w+)", _("feedback letter: %(letter_kind)s")),
+    (
+        r"feedback letter (?P<letter_kind>\w+) sent again \((?P<letter_status>\w+)\)",
+        _("feedback letter sent again: %(letter_kind)s (was %(letter_status)s)"),
+    ),
+    (
+        r"second factor passed: recovery code \((?P<n>\d+) left\)",
+        _("second factor passed: recovery code (%(n)s left)"),
+    ),
+    (
+        r"locked for (?P<minutes>\d+) minutes after (?P<n>\d+) failed logins",
+        _("account locked for %(minutes)s minutes after %(n)s failed logins"),
+    ),
+    (
+        r"address locked for (?P<minutes>\d+) minutes after (?P<n>\d+) failed logins from it",
+        _("address locked for %(minutes)s minutes after %(n)s failed logins from it"),
+    ),
+    (r"line (?P<line>\d+) disputed", _("invoice line %(line)s disputed")),
+    (
+        r"line (?P<line>\d+) corrected by (?P<number>\S+): (?P<note>.*)",
+        _("invoice line %(line)s corrected by %(number)s: %(note)s"),
+    ),
+    (
+        r"report zorggroep, period (?P<period>\S+) \(aggregates\)",
+        _("zorggroep report, period %(period)s (totals only)"),
+    ),
+    (
+        r"report provider, period (?P<period>\S+) \(aggregates\)",
+        _("provider's caseload figures, period %(period)s (totals only)"),
+    ),
+    (
+        r"report provider own caseload, period (?P<period>\S+) \(aggregates\)",
+        _("own caseload figures, period %(period)s (totals only)"),
+    ),
+    (
+        r"report (?P<report>\w+) export (?P<table>\w+)\.(?P<format>\w+), "
+        r"period (?P<period>\S+) \(aggregates\)",
+        _("report table %(table)s exported as %(format)s, period %(period)s (totals only)"),
+    ),
+    (r"letters started: (?P<n>\d+)", _("campaign letters started: %(n)s")),
+    (r"campaign letters PDF: (?P<n>\d+) letters", _("campaign letters printed: %(n)s")),
+    (
+        r"campaign (?P<campaign>\d+): (?P<added>\d+) added, (?P<rows>\d+) rows",
+        _("campaign list: %(added)s of %(rows)s rows added"),
+    ),
+    (r"campaign (?P<campaign>\d+) list", _("list of a letter campaign")),
+    (
+        r"campaign (?P<campaign>\d+): patients to invite",
+        _("registered patients to invite to a letter campaign"),
+    ),
+    (r"campaign (?P<campaign>\d+): referred", _("campaign answer turned into a referral")),
+    (
+        r"campaign answer \(answer page\): (?P<answer>\w+)",
+        _("campaign answer on the answer page: %(answer)s"),
+    ),
+    (r"campaign answer \(phone\): (?P<answer>\w+)", _("campaign answer by phone: %(answer)s")),
+    (
+        r"retention over: (?P<n>\d+) people who did not answer erased",
+        _("retention period over: %(n)s people who did not answer erased"),
+    ),
+    (r"document (?P<document_kind>[\w-]+)", _("document received: %(document_kind)s")),
     (r"referral updated: (?P<fields>.*)", _("referral changed: %(fields)s")),
-    (r"claim answered: (?P<status>\w+)", _("claim answered: %(status)s")),
+    (r"claim answered: (?P<claim_status>\w+)", _("claim answered: %(claim_status)s")),
     (
         r"claim (?P<old>\S+) corrected and resubmitted as (?P<new>\S+)",
         _("claim %(old)s corrected and resubmitted as %(new)s"),
@@ -147,9 +250,37 @@ _PATTERNS = [
         ),
     ),
 ]
+# Choice labels per named group of the patterns above (see register_vocabulary).
+_VOCABULARIES: dict[str, dict[str, object]] = {}
+
+
+def register_vocabulary(group: str, choices) -> None:
+    """Show the value a pattern captured as ``group`` by its label in ``choices`` (a Django
+    ``TextChoices``): ``feedback letter intake_done`` reads as "terugkoppelingsbrief: intake
+    gedaan". Called from the owning app's ``AppConfig.ready``."""
+    _VOCABULARIES[group] = dict(choices.choices)
+
+
 _COMPILED = [(re.compile(f"^{pattern}$"), message) for pattern, message in _PATTERNS]
 _NO_FIELD = pgettext_lazy("audit detail", "no field")
 _NO_FILTER = pgettext_lazy("audit detail", "no filter")
+
+
+def readable_object(label: str) -> str:
+    """The stored object type (``carechain.user``) as the model's name in the active language
+    ("gebruiker"); a model that no longer exists is shown as stored."""
+    if not label:
+        return ""
+    try:
+        model = apps.get_model(label)
+    except (LookupError, ValueError):
+        return label
+    return str(model._meta.verbose_name)
+
+
+def recognised(detail: str) -> bool:
+    """Whether the catalogue knows the text (exactly or by a pattern)."""
+    return detail in _EXACT or any(pattern.match(detail) for pattern, _message in _COMPILED)
 
 
 def readable(detail: str) -> str:
@@ -161,7 +292,10 @@ def readable(detail: str) -> str:
     for pattern, message in _COMPILED:
         found = pattern.match(detail)
         if found:
-            values = {k: v or "" for k, v in found.groupdict().items()}
+            values = {
+                k: str(_VOCABULARIES.get(k, {}).get(v, v or ""))
+                for k, v in found.groupdict().items()
+            }
             if values.get("until"):
                 values["until"] = gettext(", expires %(moment)s") % {"moment": values["until"]}
             if values.get("fields") == "no field":

@@ -9,13 +9,16 @@ class BillingConfig(AppConfig):
     verbose_name = _("Billing")
 
     def ready(self) -> None:
+        from audit import details
         from carechain import demo, menu
         from carechain.models import Role
 
         from . import demo as billing_demo
+        from . import models
 
         demo.register_step(billing_demo.seed)
         demo.register_step(billing_demo.bill)
+        details.register_vocabulary("claim_status", models.Claim.Status)
         menu.register(
             label=_("Invoices"),
             url_name="invoice-list",

@@ -9,12 +9,15 @@ class CampaignsConfig(AppConfig):
     verbose_name = _("Letter campaigns")
 
     def ready(self) -> None:
+        from audit import details
         from carechain import demo, menu
 
         from . import demo as campaigns_demo
+        from . import models
         from .access import CAMPAIGN_ROLES
 
         demo.register_step(campaigns_demo.seed)
+        details.register_vocabulary("answer", models.Answer)
         menu.register(
             label=_("Letter campaigns"),
             url_name="campaign-list",

@@ -300,12 +300,12 @@ def api_key_issue(*, by: Actor, api_key: OrganisationAPIKey) -> str:
 def api_key_change(*, by: Actor, api_key: OrganisationAPIKey, changed: list[str]) -> None:
     """Save a changed key (revoked, another expiry, a new name); each change is audited."""
     api_key.save()
-    detail = (
+    change = (
         "revoked" if "revoked" in changed and api_key.revoked else "changed: " + ",".join(changed)
     )
     audit_record(
         who=by,
         action=AuditEvent.Action.SECURITY,
         patient_id=None,
-        detail=f"{_describe(api_key)} {detail}",
+        detail=f"{_describe(api_key)} {change}",
     )

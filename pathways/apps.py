@@ -9,16 +9,18 @@ class PathwaysConfig(AppConfig):
     verbose_name = _("Trajectories")
 
     def ready(self) -> None:
+        from audit import details
         from carechain import demo, menu
         from carechain.api.exceptions import register_conflict
         from carechain.models import Role
 
         from . import demo as pathways_demo
-        from . import services
+        from . import models, services
 
         demo.register_step(pathways_demo.seed)
         register_conflict(services.TransitionRefused)
         register_conflict(services.ChangedMeanwhile)
+        details.register_vocabulary("attendance", models.Attendance.Status)
 
         menu.register(
             label=_("Caseload"),

@@ -9,13 +9,17 @@ class ReferralsConfig(AppConfig):
     verbose_name = _("Referrals")
 
     def ready(self) -> None:
+        from audit import details
         from carechain import menu
         from carechain.api.exceptions import register_conflict
         from carechain.models import PRACTICE_ROLES, Role
 
-        from . import access, services
+        from . import access, models, services
 
         access.register()
+        details.register_vocabulary("letter_kind", models.FeedbackLetter.Kind)
+        details.register_vocabulary("letter_status", models.FeedbackLetter.Status)
+        details.register_vocabulary("document_kind", models.ReferralDocument.Kind)
         register_conflict(services.TransitionRefused)
         menu.register(
             label=_("Refer a patient"),

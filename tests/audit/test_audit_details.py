@@ -11,7 +11,7 @@ from audit.details import readable
     [
         ("record_intake", "intake vastgelegd"),
         ("api referral list", "verwijzingenlijst via de REST-API"),
-        ("feedback letter intake_done", "terugkoppelbrief intake_done"),
+        ("feedback letter intake_done", "terugkoppelbrief: intake gedaan"),
         (
             "API key Ab12Cd34 (feedback) of Praktijk A made, expires 2027-01-01 00:00",
             "API-sleutel Ab12Cd34 (feedback) van Praktijk A aangemaakt, verloopt 2027-01-01 00:00",
@@ -37,3 +37,13 @@ from audit.details import readable
 def test_stored_details_read_as_dutch(stored, shown):
     with translation.override("nl"):
         assert readable(stored) == shown
+
+
+def test_the_object_column_names_the_kind_of_record_in_dutch():
+    from audit.details import readable_object
+
+    with translation.override("nl"):
+        assert readable_object("carechain.patient") == "patiënt"
+        assert readable_object("billing.claim") == "declaratie"
+        assert readable_object("gone.model") == "gone.model"
+        assert readable_object("") == ""

@@ -307,7 +307,7 @@ def test_the_detail_column_reads_in_dutch_while_the_stored_text_stays(po_client,
 
     page = po_client.get(LOG, {"bsn": patient.bsn}).content.decode()
 
-    assert "aanwezigheid bijeenkomst 5: present" in page
+    assert "aanwezigheid bijeenkomst 5: aanwezig" in page  # the choice, by its label
     assert "FHIR-terugkoppeldocument gelezen" in page
     assert "opgeschaald naar de POH-GGZ" in page
     assert "something no catalogue knows" in page
