@@ -7,12 +7,18 @@ from django.db import migrations, models
 
 
 def fill_public_ids(apps, schema_editor):
+    """A random public id for every existing row: one UPDATE per table on PostgreSQL (a region's
+    million referrals in seconds), rows elsewhere (as carechain 0006 does for patients)."""
     for model_name in ("Referral", "FeedbackLetter"):
         model = apps.get_model("referrals", model_name)
-        rows = list(model.objects.filter(public_id__isnull=True).only("pk"))
-        for row in rows:
-            row.public_id = uuid.uuid4()
-        model.objects.bulk_update(rows, ["public_id"], batch_size=1000)
+        if schema_editor.connection.vendor == "postgresql":
+            table = schema_editor.quote_name(model._meta.db_table)
+            # The table name is the model's own, quoted; nothing here comes from outside.
+            sql = f"UPDATE {table} SET public_id = gen_random_uuid() WHERE public_id IS NULL"  # noqa: S608
+            schema_editor.execute(sql)
+            continue
+        for pk in model.objects.filter(public_id__isnull=True).values_list("pk", flat=True):
+            model.objects.filter(pk=pk).update(public_id=uuid.uuid4())
 
 
 class Migration(migrations.Migration):
