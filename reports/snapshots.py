@@ -89,7 +89,10 @@ def snapshot_for_page(*, zorggroep: Zorggroep, period: Period) -> ReportSnapshot
     """The stored figures when fresh, else computed now and stored (the first view of a period,
     a period outside the menu, or the beat not having run)."""
     today, now = timezone.localdate(), timezone.now()
-    snapshot = ReportSnapshot.objects.filter(zorggroep=zorggroep, period_key=period.key).first()
+    try:  # one row at most (the unique index docs/explain/reports.md shows the lookup on)
+        snapshot = ReportSnapshot.objects.get(zorggroep=zorggroep, period_key=period.key)
+    except ReportSnapshot.DoesNotExist:
+        snapshot = None
     if snapshot is not None and snapshot_is_fresh(snapshot, period, today=today, now=now):
         return snapshot
     return snapshot_refresh(zorggroep=zorggroep, period=period, today=today)
