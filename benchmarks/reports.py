@@ -20,7 +20,8 @@ import argparse
 from harness import Result, Timer, interleaved, report
 from population import region_database
 
-MAX_QUERIES = 26  # the report and the audit row, on PostgreSQL (tests/reports pin the exact count)
+MAX_QUERIES = 26  # the report (stored figures: a handful; computed: ~20) and the audit row
+# (tests/reports pin the exact counts)
 
 
 def _refresh(zorggroep_id: int) -> tuple[float, list[str]]:
