@@ -1,4 +1,5 @@
-"""Which of the reports page's queries cost: renders the zorggroep report once over a region and
+"""Which of the reports' queries cost: computes the zorggroep report's figures once over a region
+(what the beat's refresh, or a page without fresh stored figures, runs: ``reports.snapshots``) and
 runs ``EXPLAIN (ANALYZE, BUFFERS)`` on each of its SELECTs, slowest first.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python \
@@ -14,18 +15,6 @@ import harness  # noqa: F401  (puts the project first on sys.path)
 from population import region_database
 
 
-def _request(path: str, user):
-    from django.contrib.messages.storage.fallback import FallbackStorage
-    from django.contrib.sessions.backends.db import SessionStore
-    from django.test import RequestFactory
-
-    request = RequestFactory().get(path)
-    request.user = user
-    request.session = SessionStore()
-    request._messages = FallbackStorage(request)
-    return request
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--trajectories", type=int, default=100_000)
@@ -35,17 +24,17 @@ def main() -> None:
     with region_database(args.trajectories) as (vendor, region):
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
+        from django.utils import timezone
 
-        from reports.views import zorggroep_report
+        from carechain.models import Zorggroep
+        from reports import build, periods
 
-        pk = region.zorggroep_id
-        query = f"?period={args.period}" if args.period else ""
-        request = _request(f"/reports/zorggroep/{pk}/{query}", region.zorggroep_admin)
-        zorggroep_report(request, pk=pk)  # warm
-        request = _request(f"/reports/zorggroep/{pk}/{query}", region.zorggroep_admin)
+        zorggroep = Zorggroep.objects.get(pk=region.zorggroep_id)
+        today = timezone.localdate()
+        period = periods.parse_period(args.period) if args.period else periods.quarter_of(today)
+        build.zorggroep_figures(zorggroep, period, today=today)  # warm
         with CaptureQueriesContext(connection) as ctx:
-            response = zorggroep_report(request, pk=pk)
-        assert response.status_code == 200
+            build.zorggroep_figures(zorggroep, period, today=today)
         timed = []
         with connection.cursor() as cursor:
             for captured in ctx.captured_queries:

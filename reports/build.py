@@ -4,10 +4,12 @@ charts drawn from those tables, and the definitions the page states."""
 from __future__ import annotations
 
 import datetime
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.apps import apps
+from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -35,6 +37,7 @@ class Report:
     period: Period
     sections: list[Section]
     suppressed: bool
+    computed_at: datetime.datetime | None = None  # when the figures were computed
 
     def table(self, key: str) -> Table | None:
         for section in self.sections:
@@ -61,33 +64,95 @@ def _month_label(day: datetime.date) -> str:
 
 
 # -- the zorggroep --------------------------------------------------------------------------------
-def zorggroep_report(zorggroep, period: Period, *, today: datetime.date, suppress: bool = True):
+# The report is made in two steps: ``zorggroep_figures`` runs the queries and returns plain,
+# JSON-able numbers (what ``reports.snapshots`` stores), ``zorggroep_report_from_figures`` turns
+# them into tables and charts and suppresses small cells. The page always builds from the JSON
+# form, whether the figures were just computed or stored by the beat, so both show the same.
+FIGURES_VERSION = 1  # raise when the figures' shape changes: stored figures of another are unused
+
+
+def _keyed(figures: dict) -> dict[str, dict]:
+    return {str(key): dict(value) for key, value in figures.items()}
+
+
+def _jsonable(figures: dict) -> dict:
+    return json.loads(json.dumps(figures, cls=DjangoJSONEncoder))
+
+
+def zorggroep_figures(zorggroep, period: Period, *, today: datetime.date) -> dict:
+    """Every figure of the zorggroep's report for the period, as JSON-able numbers per practice
+    (nothing about a patient: counts, shares' parts, medians, amounts)."""
     practices = queries.zorggroep_practices(zorggroep)
-    sections = [
-        _referrals_section(zorggroep, period, practices, suppress),
-        _first_contact_section(zorggroep, period, practices, today, suppress),
-    ]
+    months = period.trend_months(12)
+    per_month = queries.referrals_per_month(
+        months=months, practice_id__in=queries._practices_of(zorggroep)
+    )
+    contact_per_practice, contact_total = queries.first_contact_by_practice(
+        zorggroep, period, today
+    )
     outcomes = queries.outcomes_by_practice(
         zorggroep, period, today, practice_ids=[p["pk"] for p in practices]
     )
-    sections.append(_outcomes_section(practices, outcomes, suppress))
-    sections.append(_escalations_section(zorggroep, period, practices, outcomes, suppress))
-    sections.append(_groups_section(zorggroep, period, suppress))
-    sections.append(_money_section(zorggroep, period, practices, suppress))
-    if apps.is_installed("campaigns"):
-        sections.append(_campaigns_section(zorggroep, suppress))
+    amount, committed = queries.budget_by_month(zorggroep, period.end.year)
+    figures = {
+        "version": FIGURES_VERSION,
+        "period": period.key,
+        "today": today,
+        "practices": practices,
+        "referrals": _keyed(queries.referrals_by_practice_and_channel(zorggroep, period)),
+        "referrals_per_month": {
+            month.isoformat(): dict(counts) for month, counts in per_month.items()
+        },
+        "silent_practices": queries.practices_without_referrals(zorggroep, period.quarter()),
+        "first_contact": {"per_practice": _keyed(contact_per_practice), "total": contact_total},
+        "outcomes": _keyed(outcomes),
+        "escalations": _keyed(queries.escalations_by_practice(zorggroep, period)),
+        "meetings": queries.group_meetings(zorggroep, period),
+        "group_participants": queries.group_participants(zorggroep, period),
+        "budget": {
+            "amount": amount,
+            "committed": {str(month): total for month, total in committed.items()},
+        },
+        "payers": _keyed(queries.payers_by_practice(zorggroep, period)),
+        "campaigns": _campaign_figures(zorggroep) if apps.is_installed("campaigns") else None,
+    }
+    return _jsonable(figures)
+
+
+def zorggroep_report(zorggroep, period: Period, *, today: datetime.date, suppress: bool = True):
+    """The report computed live (the page uses ``reports.snapshots``, which stores the figures)."""
+    return zorggroep_report_from_figures(
+        zorggroep, period, zorggroep_figures(zorggroep, period, today=today), suppress=suppress
+    )
+
+
+def zorggroep_report_from_figures(
+    zorggroep, period: Period, figures: dict, *, suppress: bool = True, computed_at=None
+) -> Report:
+    practices = figures["practices"]
+    sections = [
+        _referrals_section(period, practices, figures, suppress),
+        _first_contact_section(practices, figures["first_contact"], suppress),
+        _outcomes_section(practices, figures["outcomes"], suppress),
+        _escalations_section(practices, figures["outcomes"], figures["escalations"], suppress),
+        _groups_section(period, figures, suppress),
+        _money_section(period, practices, figures, suppress),
+    ]
+    if figures.get("campaigns") is not None:
+        sections.append(_campaigns_section(figures["campaigns"], suppress))
     return Report(
         title=_("Report %(name)s") % {"name": zorggroep.name},
         period=period,
         sections=sections,
         suppressed=suppress,
+        computed_at=computed_at,
     )
 
 
 def _practice_rows(practices, figures: dict, keys) -> list[dict]:
     rows = []
     for practice in practices:
-        data = figures.get(practice["pk"], {})
+        data = figures.get(str(practice["pk"]), {})
         rows.append({"label": practice["name"], **{k: data.get(k) or 0 for k in keys}})
     return rows
 
@@ -108,12 +173,12 @@ def _channel_columns() -> list[Column]:
     return [*columns, Column("total", _("Total"))]
 
 
-def _referrals_section(zorggroep, period, practices, suppress) -> Section:
-    by_practice = queries.referrals_by_practice_and_channel(zorggroep, period)
+def _referrals_section(period, practices, figures, suppress) -> Section:
+    by_practice = figures["referrals"]
     columns = _channel_columns()
     rows = []
     for practice in practices:
-        counts = by_practice.get(practice["pk"], {})
+        counts = by_practice.get(str(practice["pk"]), {})
         row = {"label": practice["name"], **{str(c): counts.get(c, 0) for c, _l in CHANNEL_COLUMNS}}
         row["total"] = sum(counts.values())
         rows.append(row)
@@ -129,12 +194,13 @@ def _referrals_section(zorggroep, period, practices, suppress) -> Section:
         suppress,
     )
     months = period.trend_months(12)
-    per_month = queries.referrals_per_month(
-        months=months, practice_id__in=queries._practices_of(zorggroep)
-    )
+    per_month = {
+        datetime.date.fromisoformat(month): counts
+        for month, counts in figures["referrals_per_month"].items()
+    }
     month_table = _month_table(months, per_month, suppress)
     quarter = period.quarter()
-    silent = queries.practices_without_referrals(zorggroep, quarter)
+    silent = figures["silent_practices"]
     return Section(
         "referrals",
         _("Referrals"),
@@ -225,9 +291,9 @@ def _contact_row(label, figures) -> dict:
     return row
 
 
-def _first_contact_section(zorggroep, period, practices, today, suppress) -> Section:
-    per_practice, total = queries.first_contact_by_practice(zorggroep, period, today)
-    rows = [_contact_row(p["name"], per_practice.get(p["pk"], {})) for p in practices]
+def _first_contact_section(practices, first_contact, suppress) -> Section:
+    per_practice, total = first_contact["per_practice"], first_contact["total"]
+    rows = [_contact_row(p["name"], per_practice.get(str(p["pk"]), {})) for p in practices]
     table = _finish(
         Table(
             "first_contact",
@@ -413,7 +479,7 @@ def _escalation_outcome_columns() -> list[Column]:
     ]
 
 
-def _escalations_section(zorggroep, period, practices, outcomes, suppress) -> Section:
+def _escalations_section(practices, outcomes, esc, suppress) -> Section:
     columns = _escalation_columns()
     rows = _practice_rows(practices, outcomes, [c.key for c in columns if c.kind == COUNT])
     table = _finish(
@@ -428,7 +494,6 @@ def _escalations_section(zorggroep, period, practices, outcomes, suppress) -> Se
         ),
         suppress,
     )
-    esc = queries.escalations_by_practice(zorggroep, period)
     ocolumns = _escalation_outcome_columns()
     orows = _practice_rows(practices, esc, [c.key for c in ocolumns])
     outcome_table = _finish(
@@ -481,9 +546,9 @@ def _escalations_section(zorggroep, period, practices, outcomes, suppress) -> Se
     )
 
 
-def _groups_section(zorggroep, period, suppress) -> Section:
-    meetings = queries.group_meetings(zorggroep, period)
-    participants = queries.group_participants(zorggroep, period)
+def _groups_section(period, figures, suppress) -> Section:
+    meetings = figures["meetings"]
+    participants = figures["group_participants"]
     columns = [
         Column("theme", _("Theme"), TEXT),
         Column("enrolled", _("Participants")),
@@ -501,7 +566,7 @@ def _groups_section(zorggroep, period, suppress) -> Section:
     rows = [
         {
             "label": f"{m['practice']}, {m['location']} · {m['number']} "
-            f"({date_format(m['starts_at'], 'SHORT_DATE_FORMAT')})",
+            f"({date_format(datetime.datetime.fromisoformat(m['starts_at']), 'SHORT_DATE_FORMAT')})",
             **{k: m[k] for k in ("theme", "enrolled", "present", "absent_notice", "no_show")},
         }
         for m in meetings
@@ -556,13 +621,15 @@ def _groups_section(zorggroep, period, suppress) -> Section:
     )
 
 
-def _money_section(zorggroep, period, practices, suppress) -> Section:
+def _money_section(period, practices, figures, suppress) -> Section:
     year = period.end.year
-    amount, per_month = queries.budget_by_month(zorggroep, year)
+    budget_figures = figures["budget"]
+    amount = None if budget_figures["amount"] is None else Decimal(budget_figures["amount"])
+    per_month = budget_figures["committed"]
     rows, running = [], Decimal("0")
     cumulative = []
     for month in range(1, 13):
-        committed = per_month.get(month) or Decimal("0")
+        committed = Decimal(per_month.get(str(month)) or "0")
         running += committed
         share = number_format(running * 100 / amount, 1) + "%" if amount else "–"
         rows.append(
@@ -618,8 +685,7 @@ def _money_section(zorggroep, period, practices, suppress) -> Section:
         Column("claim_accepted", _("Claims accepted")),
         Column("claim_rejected", _("Claims rejected")),
     ]
-    payers = queries.payers_by_practice(zorggroep, period)
-    prows = _practice_rows(practices, payers, [c.key for c in pcolumns])
+    prows = _practice_rows(practices, figures["payers"], [c.key for c in pcolumns])
     payer_table = _finish(
         Table(
             "payers",
@@ -656,21 +722,26 @@ CAMPAIGN_STEPS = [
 ]
 
 
-def _campaigns_section(zorggroep, suppress: bool = True) -> Section:
+def _campaign_figures(zorggroep) -> list[dict]:
     """Integration point for the letter campaign (brievenactie), app ``campaigns``: its
     ``campaigns.queries.campaign_funnels_for_zorggroep(zorggroep)`` gives one dict per campaign
     with ``practice``, ``campaign`` and the counts ``sent``, ``answered``, ``referred``,
-    ``started`` and ``quit``. Counts of people, so suppressed like every other count."""
+    ``started`` and ``quit``."""
     from campaigns.queries import campaign_funnels_for_zorggroep
 
-    columns = [Column(key, label) for key, label in CAMPAIGN_STEPS]
-    rows = [
+    return [
         {
             "label": f"{f['practice']}: {f['campaign']}",
             **{k: int(f.get(k) or 0) for k, _l in CAMPAIGN_STEPS},
         }
         for f in campaign_funnels_for_zorggroep(zorggroep)
     ]
+
+
+def _campaigns_section(campaigns: list[dict], suppress: bool = True) -> Section:
+    """Counts of people, so suppressed like every other count."""
+    columns = [Column(key, label) for key, label in CAMPAIGN_STEPS]
+    rows = [dict(row) for row in campaigns]
     table = _finish(
         Table(
             "campaigns",

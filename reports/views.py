@@ -3,10 +3,12 @@ log as an aggregate read (no patient id, the report and period in the detail).""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -15,7 +17,7 @@ from audit.services import audit_record
 from carechain.access import role_required
 from carechain.services import coaches_of_providers
 
-from . import access, build, exports, periods
+from . import access, build, exports, periods, snapshots
 
 FORMATS = {
     "csv": (exports.table_csv, exports.CSV_TYPE),
@@ -56,13 +58,17 @@ def report_home(request):
 
 
 def _zorggroep_report(request, pk, period):
+    """The report from the stored figures (computed now when none are fresh): the page and its
+    exports show the same numbers."""
     actor = request.actor
     zorggroep = get_object_or_404(access.zorggroepen_for_reports(actor), pk=pk)
-    report = build.zorggroep_report(
+    snapshot = snapshots.snapshot_for_page(zorggroep=zorggroep, period=period)
+    report = build.zorggroep_report_from_figures(
         zorggroep,
         period,
-        today=timezone.localdate(),
+        snapshot.figures,
         suppress=access.suppresses_small_cells(actor),
+        computed_at=snapshot.computed_at,
     )
     return zorggroep, report
 
@@ -87,6 +93,8 @@ def zorggroep_report(request, pk: int):
             "owner": zorggroep,
             "export_url": "report-zorggroep-export",
             "period_choices": periods.choices(timezone.localdate()),
+            "figures_current": snapshots.is_current(period, timezone.localdate()),
+            "refresh_minutes": settings.REPORTS_REFRESH_MINUTES,
         },
     )
 
@@ -99,6 +107,17 @@ def _export(request, *, owner, report, table_key: str, fmt: str, kind: str):
     heading = [
         f"{report.title} · {report.period.label}",
         str(table.title),
+        *(
+            [
+                _("Figures updated at %(time)s on %(date)s.")
+                % {
+                    "time": date_format(timezone.localtime(report.computed_at), "H:i"),
+                    "date": date_format(timezone.localtime(report.computed_at), "j F Y"),
+                }
+            ]
+            if report.computed_at
+            else []
+        ),
         *(
             [
                 _(

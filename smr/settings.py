@@ -322,6 +322,21 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # allow that host here (never set it in production).
 WEBHOOK_ALLOW_HTTP_HOSTS = env_list("WEBHOOK_ALLOW_HTTP_HOSTS", [])
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+# The reports' stored figures (reports.snapshots): the beat recomputes the current month, quarter
+# and year of every zorggroep every REPORTS_REFRESH_MINUTES, the other periods of the menu once a
+# night; the page uses stored figures of the current periods up to REPORTS_FRESH_MINUTES old (else
+# it computes them while the person waits), and of other periods when computed the same day.
+REPORTS_REFRESH_MINUTES = env_int("REPORTS_REFRESH_MINUTES", 15)
+REPORTS_FRESH_MINUTES = env_int("REPORTS_FRESH_MINUTES", 60)
+if not 1 <= REPORTS_REFRESH_MINUTES <= 1440:
+    raise ImproperlyConfigured(
+        f"REPORTS_REFRESH_MINUTES must be between 1 and 1440, got {REPORTS_REFRESH_MINUTES}"
+    )
+if REPORTS_FRESH_MINUTES < REPORTS_REFRESH_MINUTES:
+    raise ImproperlyConfigured(
+        "REPORTS_FRESH_MINUTES must be at least REPORTS_REFRESH_MINUTES, got "
+        f"{REPORTS_FRESH_MINUTES} < {REPORTS_REFRESH_MINUTES}"
+    )
 # Periodic work: scans, never far-future ETA tasks. The DatabaseScheduler copies these entries into
 # the admin (Periodic tasks), where times can be changed or entries disabled.
 CELERY_BEAT_SCHEDULE = {
@@ -353,6 +368,16 @@ CELERY_BEAT_SCHEDULE = {
     "audit-verify-chain": {
         "task": "audit.tasks.verify_audit_chain",
         "schedule": crontab(hour=2, minute=30),
+    },
+    "reports-refresh-current": {
+        "task": "reports.tasks.refresh_report_snapshots",
+        "schedule": REPORTS_REFRESH_MINUTES * 60.0,
+        "kwargs": {"which": "current"},
+    },
+    "reports-refresh-menu": {
+        "task": "reports.tasks.refresh_report_snapshots",
+        "schedule": crontab(hour=0, minute=30),
+        "kwargs": {"which": "menu"},
     },
 }
 

@@ -123,3 +123,14 @@ def test_the_number_of_audit_chains_is_bounded():
     result = _run("manage.py", "check", AUDIT_CHAINS="0")
     assert result.returncode != 0
     assert "AUDIT_CHAINS must be between 1 and 1000" in result.stderr
+
+
+def test_the_reports_refresh_interval_is_checked_and_scheduled():
+    assert _setting("REPORTS_REFRESH_MINUTES") == "15"
+    schedule = "CELERY_BEAT_SCHEDULE['reports-refresh-current']['schedule']"
+    assert _setting(schedule, REPORTS_REFRESH_MINUTES="5") == "300.0"
+    result = _run("manage.py", "check", REPORTS_REFRESH_MINUTES="0")
+    assert result.returncode != 0
+    assert "REPORTS_REFRESH_MINUTES must be between 1 and 1440" in result.stderr
+    result = _run("manage.py", "check", REPORTS_REFRESH_MINUTES="30", REPORTS_FRESH_MINUTES="20")
+    assert "REPORTS_FRESH_MINUTES must be at least REPORTS_REFRESH_MINUTES" in result.stderr
