@@ -211,6 +211,16 @@ class Location(models.Model):
 class User(AbstractUser):
     """A person who logs in. What they may do comes from their memberships, not from this row."""
 
+    public_id = models.UUIDField(
+        _("public identifier"),
+        default=uuid.uuid4,
+        unique=True,
+        editable=False,
+        help_text=_(
+            "The person's identifier outside this platform (the REST API names a coach by it)."
+        ),
+    )
+
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")

@@ -283,17 +283,18 @@ class ReferralViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def assign(self, request, **kwargs):
+        referral = self._referral_to_act_on(PROVIDER)
+        payload = ReferralAssignInput(data=request.data)
+        payload.is_valid(raise_exception=True)
         try:
-            return self._act(
-                request,
-                side=PROVIDER,
-                service=services.referral_assign,
-                input_class=ReferralAssignInput,
+            services.referral_assign(
+                actor=self.actor, referral_id=referral.pk, coach_id=payload.validated_data["coach"]
             )
         except DjangoValidationError as exc:
             if hasattr(exc, "error_dict") and "coach" in exc.error_dict:
-                raise ValidationError({"coach_id": exc.message_dict["coach"]}) from None
+                raise ValidationError({"coach": exc.message_dict["coach"]}) from None
             raise
+        return self._detail(referral.pk)
 
     @extend_schema(
         summary="Record an attempt to reach the patient",
