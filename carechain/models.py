@@ -406,7 +406,11 @@ class Patient(models.Model):
         ordering = ["last_name", "first_name"]
         verbose_name = _("patient")
         verbose_name_plural = _("patients")
-        indexes = [models.Index(fields=["practice", "last_name"])]
+        indexes = [
+            models.Index(fields=["practice", "last_name"]),
+            # The REST patient list's keyset (newest first): docs/explain/rest_pages.md.
+            models.Index(fields=["created_at", "public_id"], name="patient_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.full_name

@@ -10,6 +10,7 @@ from audit.models import AuditEvent
 from audit.services import Touch, audit_record, audit_record_many
 from carechain import services
 from carechain.access import Actor, can_see_patients, patients_for
+from carechain.api.pagination import KeysetCursorPagination
 from carechain.queries import COACH_LIST_ROLES, coach_memberships_for
 
 from .serializers import UUID_PATTERN, CoachOutput, ErrorOutput, PatientInput, PatientOutput
@@ -20,12 +21,19 @@ class CanSeePatients(BasePermission):
         return can_see_patients(Actor.from_request(request))
 
 
+class PatientPagination(KeysetCursorPagination):
+    """Newest registration first; the cursor holds a created_at and a public id, no database id."""
+
+    ordering = ("-created_at", "-public_id")
+
+
 class PatientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Patients the caller may see: its practice's patients, or the provider's caseload."""
 
     permission_classes = [CanSeePatients]
     serializer_class = PatientOutput
     filterset_fields = ["bsn"]
+    pagination_class = PatientPagination
     lookup_field = "public_id"
     lookup_url_kwarg = "id"
     lookup_value_regex = UUID_PATTERN
