@@ -211,6 +211,16 @@ class Location(models.Model):
 class User(AbstractUser):
     """A person who logs in. What they may do comes from their memberships, not from this row."""
 
+    public_id = models.UUIDField(
+        _("public identifier"),
+        default=uuid.uuid4,
+        unique=True,
+        editable=False,
+        help_text=_(
+            "The person's identifier outside this platform (the REST API names a coach by it)."
+        ),
+    )
+
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
@@ -396,7 +406,11 @@ class Patient(models.Model):
         ordering = ["last_name", "first_name"]
         verbose_name = _("patient")
         verbose_name_plural = _("patients")
-        indexes = [models.Index(fields=["practice", "last_name"])]
+        indexes = [
+            models.Index(fields=["practice", "last_name"]),
+            # The REST patient list's keyset (newest first): docs/explain/rest_pages.md.
+            models.Index(fields=["created_at", "public_id"], name="patient_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.full_name

@@ -216,6 +216,7 @@ RULES = [
     R("reminder-list", PROVIDER_CARE),
     # -- REST API -------------------------------------------------------------------------------------
     R("api:patient-list", PATIENT_CARE | {INTAKE_KEY}),
+    R("api:coach-list", PROVIDER_CARE, note="the ids a planner's system assigns by"),
     R("api:patient-detail", PATIENT_CARE | {INTAKE_KEY}, kwargs={"id": Ref("patient", "public_id")}),
     R("api:referral-list", PATIENT_CARE | REFERRER_KEYS),
     R("api:referral-detail", PATIENT_CARE | REFERRER_KEYS, kwargs={"id": Ref("referral", "public_id")}),

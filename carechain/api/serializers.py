@@ -2,7 +2,14 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from carechain.models import Insurance, Insurer, KetenzorgEnrolment, Patient, Practice
+from carechain.models import (
+    Insurance,
+    Insurer,
+    KetenzorgEnrolment,
+    Membership,
+    Patient,
+    Practice,
+)
 from carechain.validators import normalise_bsn, validate_agb, validate_bsn, validate_uzovi
 
 
@@ -145,3 +152,24 @@ class PatientInput(serializers.Serializer):
             ) from None
         attrs["practice"] = practice
         return attrs
+
+
+class CoachOutput(serializers.ModelSerializer):
+    """A coach of the provider as the planner's system needs it to assign referrals.
+
+    ``id`` is the person's opaque platform identifier (random, not a database number): what
+    ``POST /api/referrals/{id}/assign/`` takes as ``coach``. KRS registration and personal AGB
+    code are shown beside it so that a system can match its own staff records to it once.
+    """
+
+    id = serializers.UUIDField(source="user.public_id", read_only=True)
+    name = serializers.SerializerMethodField()
+    provider_agb = serializers.CharField(source="organisation.as_provider.agb")
+    agb = serializers.CharField(help_text=_("Personal AGB code; empty when not registered."))
+
+    class Meta:
+        model = Membership
+        fields = ["id", "name", "provider_agb", "krs_number", "krs_valid_until", "agb"]
+
+    def get_name(self, membership) -> str:
+        return str(membership.user)

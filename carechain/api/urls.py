@@ -1,8 +1,9 @@
 from rest_framework.routers import SimpleRouter
 
-from .views import PatientViewSet
+from .views import CoachViewSet, PatientViewSet
 
 router = SimpleRouter()
 router.register("patients", PatientViewSet, basename="patient")
+router.register("coaches", CoachViewSet, basename="coach")
 
 urlpatterns = router.urls

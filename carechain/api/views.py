@@ -1,6 +1,6 @@
 from django.core.exceptions import PermissionDenied
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import BasePermission
@@ -10,13 +10,21 @@ from audit.models import AuditEvent
 from audit.services import Touch, audit_record, audit_record_many
 from carechain import services
 from carechain.access import Actor, can_see_patients, patients_for
+from carechain.api.pagination import KeysetCursorPagination
+from carechain.queries import COACH_LIST_ROLES, coach_memberships_for
 
-from .serializers import UUID_PATTERN, ErrorOutput, PatientInput, PatientOutput
+from .serializers import UUID_PATTERN, CoachOutput, ErrorOutput, PatientInput, PatientOutput
 
 
 class CanSeePatients(BasePermission):
     def has_permission(self, request, view):
         return can_see_patients(Actor.from_request(request))
+
+
+class PatientPagination(KeysetCursorPagination):
+    """Newest registration first; the cursor holds a created_at and a public id, no database id."""
+
+    ordering = ("-created_at", "-public_id")
 
 
 class PatientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -25,6 +33,7 @@ class PatientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     permission_classes = [CanSeePatients]
     serializer_class = PatientOutput
     filterset_fields = ["bsn"]
+    pagination_class = PatientPagination
     lookup_field = "public_id"
     lookup_url_kwarg = "id"
     lookup_value_regex = UUID_PATTERN
@@ -96,3 +105,58 @@ class PatientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         except PermissionDenied:
             raise NotFound() from None
         return Response(PatientOutput(patient).data, status=status.HTTP_201_CREATED)
+
+
+COACH_LIST_EXAMPLE = OpenApiExample(
+    "The provider's coaches",
+    response_only=True,
+    value=[
+        {
+            "id": "5d1e9a3c-7f20-4b6e-a8c4-2e9b0f61d7a5",
+            "name": "Sanne Bakker",
+            "provider_agb": "73730001",
+            "krs_number": "KRS-20417",
+            "krs_valid_until": "2028-06-30",
+            "agb": "01098765",
+        }
+    ],
+)
+
+
+class IsProviderCoachOrPlanner(BasePermission):
+    def has_permission(self, request, view):
+        return Actor.from_request(request).has_role(*COACH_LIST_ROLES)
+
+
+class CoachViewSet(viewsets.GenericViewSet):
+    """The provider's active coaches: how a planner's system learns the ids it assigns by."""
+
+    permission_classes = [IsProviderCoachOrPlanner]
+    serializer_class = CoachOutput
+    pagination_class = None  # a provider's coaches are a short list: one answer, no pages
+
+    def get_queryset(self):
+        return coach_memberships_for(Actor.from_request(self.request))
+
+    @extend_schema(
+        summary="List the provider's coaches",
+        description=(
+            "For coaches and planners of an SMR provider: its active coaches, by name, with the "
+            "`id` that `POST /api/referrals/{id}/assign/` takes as `coach`, their KRS "
+            "registration and personal AGB code. No patient data; the read is in the audit log."
+        ),
+        responses={
+            200: CoachOutput(many=True),
+            403: OpenApiResponse(ErrorOutput, description="Not a coach or planner of a provider."),
+        },
+        examples=[COACH_LIST_EXAMPLE],
+    )
+    def list(self, request):
+        coaches = list(self.get_queryset())
+        audit_record(
+            who=Actor.from_request(request),
+            action=AuditEvent.Action.LIST,
+            patient_id=None,
+            detail="api coach list",
+        )
+        return Response(CoachOutput(coaches, many=True).data)

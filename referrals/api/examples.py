@@ -38,6 +38,7 @@ CREATE_REQUEST = OpenApiExample(
 )
 
 PATIENT_ID = "a7c4e2d9-1b3f-4c8a-8e65-0d9f2b71c3e4"
+COACH_ID = "5d1e9a3c-7f20-4b6e-a8c4-2e9b0f61d7a5"
 
 DETAIL = {
     "id": "3f2b8c1e-6a4d-4f7e-9b21-5c8d0e7a4f19",
@@ -67,7 +68,7 @@ DETAIL = {
     },
     "practice": {"agb": "01051234", "name": "Huisartsenpraktijk De Linde"},
     "provider": {"agb": "73730001", "name": "SineFuma"},
-    "coach": {"name": "Sanne Bakker"},
+    "coach": {"id": COACH_ID, "name": "Sanne Bakker"},
     "motivation": "motivated",
     "pack_years": 30.0,
     "is_ketenzorg": True,
@@ -179,4 +180,9 @@ LIST_RESPONSE = OpenApiExample(
     },
 )
 
-ASSIGN_REQUEST = OpenApiExample("Assign a coach", request_only=True, value={"coach_id": 41})
+ASSIGN_REQUEST = OpenApiExample(
+    "Assign a coach",
+    request_only=True,
+    value={"coach": COACH_ID},
+    description="The coach's id as GET /api/coaches/ lists it.",
+)

@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from carechain.api.serializers import AgbCodeField
-from carechain.models import KetenzorgEnrolment, Patient, Practice, Provider
+from carechain.models import KetenzorgEnrolment, Patient, Practice, Provider, User
 from carechain.validators import normalise_bsn, validate_bsn
 
 from ..models import (
@@ -186,7 +186,40 @@ class ReferralDeclineInput(serializers.Serializer):
 
 
 class ReferralAssignInput(serializers.Serializer):
-    coach_id = serializers.IntegerField(help_text=_("User id of an active coach of the provider."))
+    """The coach named by the opaque id ``GET /api/coaches/`` lists.
+
+    A planner's system knows its coaches by name and by their KRS registration (or personal AGB
+    code); neither is unique or always present on the platform (a KRS number is renewed every five
+    years, a coach may have no personal AGB), so the system looks its coaches up once in the coach
+    list, which shows those codes beside each coach's random, non-sequential ``id``, and assigns by
+    that ``id``. The platform's database id of a person is never asked for nor shown: the old
+    integer ``coach_id`` is refused with a 400 saying what to send instead.
+    """
+
+    coach = serializers.UUIDField(
+        help_text=_(
+            "The coach's id as GET /api/coaches/ shows it (an active coach of the provider)."
+        )
+    )
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict) and "coach_id" in data:
+            raise serializers.ValidationError(
+                {
+                    "coach_id": [
+                        _(
+                            "coach_id (a database number) is no longer accepted: send coach, "
+                            "the coach's id from GET /api/coaches/."
+                        )
+                    ]
+                }
+            )
+        return super().to_internal_value(data)
+
+    def validate_coach(self, value):
+        """The person's database id for the service, or None: the service then refuses the coach
+        as not one of the provider's, the same answer as for a person of another provider."""
+        return User.objects.filter(public_id=value).values_list("pk", flat=True).first()
 
 
 class ContactAttemptInput(serializers.Serializer):
@@ -215,6 +248,9 @@ class ReferralOrganisationOutput(serializers.Serializer):
 
 
 class ReferralCoachOutput(serializers.Serializer):
+    """The assigned coach: the id is the one ``GET /api/coaches/`` lists and assign takes."""
+
+    id = serializers.UUIDField(source="public_id", read_only=True)
     name = serializers.SerializerMethodField()
 
     def get_name(self, user) -> str:

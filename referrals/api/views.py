@@ -24,6 +24,7 @@ from audit.models import AuditEvent
 from audit.services import Touch, audit_record, audit_record_many
 from carechain.access import FEEDBACK, INTAKE, Actor, practices_for_referring
 from carechain.api.exceptions import Conflict
+from carechain.api.pagination import KeysetCursorPagination
 from carechain.api.serializers import UUID_PATTERN, ErrorOutput
 from carechain.models import PRACTICE_ROLES
 
@@ -104,12 +105,19 @@ def _provider_action(summary: str, request=ReferralNoteInput, description=_PROVI
     )
 
 
+class ReferralPagination(KeysetCursorPagination):
+    """Newest first by arrival; the cursor holds a received_at and a public id, no database id."""
+
+    ordering = ("-received_at", "-public_id")
+
+
 class ReferralViewSet(viewsets.GenericViewSet):
     """Referrals the caller may see: its practice's, its zorggroep's, or its provider's."""
 
     queryset = Referral.objects.none()  # names the model for the schema; get_queryset scopes
     permission_classes = [CanHandleReferrals]
     filterset_class = ReferralFilter
+    pagination_class = ReferralPagination
     lookup_field = "public_id"
     lookup_url_kwarg = "id"
     lookup_value_regex = UUID_PATTERN
@@ -283,17 +291,18 @@ class ReferralViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def assign(self, request, **kwargs):
+        referral = self._referral_to_act_on(PROVIDER)
+        payload = ReferralAssignInput(data=request.data)
+        payload.is_valid(raise_exception=True)
         try:
-            return self._act(
-                request,
-                side=PROVIDER,
-                service=services.referral_assign,
-                input_class=ReferralAssignInput,
+            services.referral_assign(
+                actor=self.actor, referral_id=referral.pk, coach_id=payload.validated_data["coach"]
             )
         except DjangoValidationError as exc:
             if hasattr(exc, "error_dict") and "coach" in exc.error_dict:
-                raise ValidationError({"coach_id": exc.message_dict["coach"]}) from None
+                raise ValidationError({"coach": exc.message_dict["coach"]}) from None
             raise
+        return self._detail(referral.pk)
 
     @extend_schema(
         summary="Record an attempt to reach the patient",

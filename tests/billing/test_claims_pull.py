@@ -6,6 +6,7 @@ On PostgreSQL each page's JSON is built by the database (``billing.api.documents
 same audit rows at any depth.
 """
 
+import base64
 import datetime
 import json
 from decimal import Decimal
@@ -384,3 +385,25 @@ def test_chain_hashes_equal_compute_hash_for_every_kind_of_value():
         ).compute_hash()
         expected.append(prev)
     assert hashes == expected
+
+
+def test_a_claims_cursor_does_not_show_the_claims_database_id(api, chain, prestaties):
+    """Issue 13: the REST and FHIR cursors' position is the id encrypted, not the id: an insurer
+    cannot read the claim ids, nor count the claims sent to others between two of its pages."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from carechain.api.pagination import decrypt_position, encrypt_position
+
+    made = [claim_row(chain, prestaties["programme"]) for _ in range(3)]
+    headers = claims_key(chain.insurer_a)
+    rest = api.get(f"{LIST_URL}?page_size=1", **headers).json()
+    fhir_page = api.get(f"{SEARCH_URL}?_count=1", **headers).json()
+    fhir_next = next(link["url"] for link in fhir_page["link"] if link["relation"] == "next")
+
+    for link, name in ((rest["next"], "cursor"), (fhir_next, "_cursor")):
+        text = base64.b64decode(parse_qs(urlsplit(link).query)[name][0]).decode()
+        position = int(parse_qs(text)["p"][0])
+        assert position != made[0].pk and decrypt_position(position) == made[0].pk
+    assert {encrypt_position(n) for n in range(1, 1000)}.isdisjoint(range(1, 10**9))
+    second = api.get(rest["next"], **headers).json()
+    assert [row["claim_number"] for row in second["results"]] == [made[1].claim_number]

@@ -5,6 +5,7 @@ referrer accepting, the coach cancelling) gets 403; an action the state does not
 """
 
 import datetime
+import uuid
 
 import pytest
 from django.utils import timezone
@@ -43,7 +44,7 @@ def test_coach_accepts_and_becomes_the_coach(api, referral, coach):
     response = _post(api, referral, "accept", {"note": "past in planning"})
     assert response.status_code == 200, response.data
     assert (response.data["state"], response.data["bser_status_code"]) == ("accepted", "3.0")
-    assert response.data["coach"] == {"name": str(coach)}
+    assert response.data["coach"] == {"id": str(coach.public_id), "name": str(coach)}
     assert response.data["history"][-1]["action"] == "accept"
     assert response.data["history"][-1]["note"] == "past in planning"
 
@@ -142,37 +143,58 @@ def test_referrer_may_not_decline(api, referral, poh):
 # -- assign ------------------------------------------------------------------------------------
 
 
-def test_planner_assigns_a_coach_of_the_provider(api, referral, planner, coach):
+def test_planner_assigns_a_coach_of_the_provider_by_the_coach_lists_id(
+    api, referral, planner, coach
+):
     api.force_login(planner)
-    response = _post(api, referral, "assign", {"coach_id": coach.pk})
+    listed = api.get("/api/coaches/").json()
+    coach_id = next(row["id"] for row in listed if row["name"] == str(coach))
+    response = _post(api, referral, "assign", {"coach": coach_id})
     assert response.status_code == 200, response.data
-    assert response.data["coach"] == {"name": str(coach)}
+    assert response.data["coach"] == {"id": str(coach.public_id), "name": str(coach)}
     assert response.data["history"][-1]["action"] == "assigned"
 
 
 def test_only_a_coach_of_this_provider_can_be_assigned(api, referral, planner, other_coach, poh):
     api.force_login(planner)
-    for someone in (other_coach, poh):
-        response = _post(api, referral, "assign", {"coach_id": someone.pk})
+    for someone in (other_coach.public_id, poh.public_id, uuid.uuid4()):
+        response = _post(api, referral, "assign", {"coach": str(someone)})
         assert response.status_code == 400
-        assert "coach_id" in response.data
+        assert "coach" in response.data
+    assert Referral.objects.get(pk=referral.pk).coach is None
+
+
+@pytest.mark.parametrize(
+    "body", [{"coach_id": "COACH_PK"}, {"coach": "COACH_PK"}, {"coach_id": "COACH_UUID"}]
+)
+def test_a_database_id_of_the_coach_is_a_400_that_says_what_to_send(
+    api, referral, planner, coach, body
+):
+    values = {"COACH_PK": coach.pk, "COACH_UUID": str(coach.public_id)}
+    api.force_login(planner)
+    response = _post(api, referral, "assign", {k: values[v] for k, v in body.items()})
+    assert response.status_code == 400
+    message = " ".join(str(m) for messages in response.data.values() for m in messages)
+    if "coach_id" in body:
+        assert "GET /api/coaches/" in message
     assert Referral.objects.get(pk=referral.pk).coach is None
 
 
 def test_closed_referral_cannot_be_reassigned(api, chain, planner, coach):
     declined = _in_state(chain, S.DECLINED)
     api.force_login(planner)
-    assert _post(api, declined, "assign", {"coach_id": coach.pk}).status_code == 409
+    assert _post(api, declined, "assign", {"coach": str(coach.public_id)}).status_code == 409
 
 
 def test_referrer_may_not_assign(api, referral, poh, coach):
     api.force_login(poh)
-    assert _post(api, referral, "assign", {"coach_id": coach.pk}).status_code == 403
+    assert _post(api, referral, "assign", {"coach": str(coach.public_id)}).status_code == 403
 
 
 def test_other_providers_coach_gets_404_on_assign(api, referral, other_coach):
     api.force_login(other_coach)
-    assert _post(api, referral, "assign", {"coach_id": other_coach.pk}).status_code == 404
+    response = _post(api, referral, "assign", {"coach": str(other_coach.public_id)})
+    assert response.status_code == 404
 
 
 # -- contact attempts ----------------------------------------------------------------------------

@@ -68,7 +68,7 @@ def test_detail_shows_history_contact_attempts_and_coach(api, referral, coach):
         False,
         str(coach),
     )
-    assert body["coach"] == {"name": str(coach)}
+    assert body["coach"] == {"id": str(coach.public_id), "name": str(coach)}
     assert (body["state"], body["bser_status_code"]) == ("accepted", "3.0")
 
 
