@@ -226,7 +226,12 @@ class User(AbstractUser):
         verbose_name_plural = _("users")
 
     def __str__(self) -> str:
-        return self.get_full_name() or self.username
+        return self.display_name(self.first_name, self.last_name, self.username)
+
+    @staticmethod
+    def display_name(first_name: str, last_name: str, username: str) -> str:
+        """``str(user)`` from the columns, for list pages that read values instead of users."""
+        return f"{first_name} {last_name}".strip() or username
 
 
 class Role(models.TextChoices):
@@ -417,8 +422,15 @@ class Patient(models.Model):
 
     @property
     def full_name(self) -> str:
-        given = self.first_name or self.initials
-        return " ".join(part for part in (given, self.name_prefix, self.last_name) if part)
+        return self.compose_full_name(
+            self.first_name, self.initials, self.name_prefix, self.last_name
+        )
+
+    @staticmethod
+    def compose_full_name(first_name: str, initials: str, name_prefix: str, last_name: str) -> str:
+        """``full_name`` from the columns, for list pages that read values instead of patients."""
+        given = first_name or initials
+        return " ".join(part for part in (given, name_prefix, last_name) if part)
 
     def clean(self) -> None:
         if self.birth_date and self.birth_date > timezone.localdate():

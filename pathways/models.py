@@ -43,6 +43,8 @@ T = TrajectoryState
 ACTIVE_STATES = [T.INTAKE_PLANNED, T.INTAKE_DONE, T.COUNSELLING, T.ESCALATED]
 FOLLOW_UP_STATES = [T.END_OF_TREATMENT, T.FOLLOW_UP_DUE]
 ENDED_STATES = [T.END_OF_TREATMENT, T.FOLLOW_UP_DUE, T.CLOSED, T.STOPPED_UNMOTIVATED, T.DROPPED_OUT]
+# What the coach's caseload lists: active care and the 12-month call still to make.
+CASELOAD_STATES = [*ACTIVE_STATES, *FOLLOW_UP_STATES]
 
 
 class SmokingStatus(models.TextChoices):
@@ -168,6 +170,21 @@ class Trajectory(ConcurrentTransitionMixin, models.Model):
         indexes = [
             models.Index(fields=["coach", "state"]),
             models.Index(fields=["provider", "state"]),
+            # The caseload: a coach's (or a provider's) trajectories in care, oldest state first.
+            # Partial on the caseload's states and in the page's order, so the page reads its rows
+            # from the index and stops at its limit: no BitmapAnd of the coach's and the
+            # provider's index entries (98,000 read to keep 200), no sort of a provider's 98,000
+            # (docs/explain/caseload.md).
+            models.Index(
+                fields=["coach", "state_changed_at", "id"],
+                condition=Q(state__in=CASELOAD_STATES),
+                name="trajectory_caseload_coach",
+            ),
+            models.Index(
+                fields=["provider", "state_changed_at", "id"],
+                condition=Q(state__in=CASELOAD_STATES),
+                name="trajectory_caseload_provider",
+            ),
             # The daily reminder scan's candidates: calls due by a date, in the two follow-up
             # states only (a fifth of a region; docs/explain/reminder_scan.md). By state first,
             # so marking the ones at the end of treatment reads exactly those; with the id, so

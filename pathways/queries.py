@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -10,11 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carechain.access import Actor
+from carechain.models import Patient, User
 from carechain.rows import choice_labels, dmy, url_for_pk
 from carechain.validators import normalise_bsn
 
 from .access import escalations_for_poh_ggz, trajectories_for
 from .models import (
+    CASELOAD_STATES,
     Appointment,
     Contact,
     Escalation,
@@ -27,14 +30,6 @@ from .models import TrajectoryState as T
 
 CONTACT_INTERVAL = datetime.timedelta(days=14)
 ESCALATION_REPORT_WITHIN = datetime.timedelta(days=28)
-CASELOAD_STATES = [
-    T.INTAKE_PLANNED,
-    T.INTAKE_DONE,
-    T.COUNSELLING,
-    T.ESCALATED,
-    T.END_OF_TREATMENT,
-    T.FOLLOW_UP_DUE,
-]
 
 
 @dataclass(frozen=True)
@@ -46,6 +41,31 @@ class NextAction:
         return self.due is not None and self.due < today
 
 
+# What a caseload row reads: plain columns, no model instances (a page of 200 rows built about
+# 1,200 of them: trajectory, patient, practice and its organisation, referral, coach).
+CASELOAD_COLUMNS = (
+    "pk",
+    "patient_id",
+    "state",
+    "state_changed_at",
+    "intake_date",
+    "quit_date",
+    "follow_up_due",
+    "patient__first_name",
+    "patient__initials",
+    "patient__name_prefix",
+    "patient__last_name",
+    "patient__birth_date",
+    "practice__name",
+    "referral__is_ketenzorg",
+    "referral__first_contact_at",
+    "referral__first_contact_due",
+    "coach__first_name",
+    "coach__last_name",
+    "coach__username",
+)
+
+
 def caseload(
     actor: Actor,
     *,
@@ -54,8 +74,13 @@ def caseload(
     location_id=None,
     practice_id=None,
     query: str = "",
-) -> QuerySet[Trajectory]:
-    """Active and follow-up trajectories with what the next action needs, in one query."""
+) -> QuerySet:
+    """Active and follow-up trajectories with what the next action needs, in one query.
+
+    Rows are dicts of ``CASELOAD_COLUMNS`` and the annotations below, oldest state first; a
+    coach's page reads the partial index ``trajectory_caseload_coach`` in that order and stops at
+    the page's limit, a planner's page ``trajectory_caseload_provider`` (docs/explain/caseload.md).
+    """
     now = timezone.now()
     next_appointment = Appointment.objects.filter(
         trajectory=OuterRef("pk"), status=Appointment.Status.PLANNED, starts_at__gte=now
@@ -85,76 +110,99 @@ def caseload(
                 Q(patient__last_name__icontains=query) | Q(patient__first_name__icontains=query)
             )
     return (
-        qs.select_related("patient", "practice", "coach", "referral")
-        .annotate(
+        qs.annotate(
             next_appointment_at=Subquery(next_appointment.values("starts_at")[:1]),
             # A correlated subquery, not Max() over a join: no GROUP BY over the whole scope.
             last_contact_date=Subquery(latest_date.values("date")[:1]),
             latest_status=Subquery(latest_contact.values("smoking_status")[:1]),
             escalated_at=Subquery(open_escalation.values("created_at")[:1]),
         )
+        .values(
+            *CASELOAD_COLUMNS,
+            "next_appointment_at",
+            "last_contact_date",
+            "latest_status",
+            "escalated_at",
+        )
         .order_by("state_changed_at", "pk")
     )
 
 
-def next_action(trajectory: Trajectory) -> NextAction:
-    """What the coach has to do next for this trajectory, and by when."""
-    appointment_day = (
-        timezone.localdate(trajectory.next_appointment_at)
-        if trajectory.next_appointment_at
-        else None
-    )
-    state = trajectory.state
+def next_action(row: Mapping) -> NextAction:
+    """What the coach has to do next for this trajectory, and by when.
+
+    ``row``: a row of ``caseload`` (the trajectory's columns, its referral's first contact, and
+    the next appointment, last contact and open escalation annotated).
+    """
+    next_appointment_at = row["next_appointment_at"]
+    appointment_day = timezone.localdate(next_appointment_at) if next_appointment_at else None
+    state = row["state"]
     if state == T.INTAKE_PLANNED:
-        if trajectory.referral.first_contact_at is None and appointment_day is None:
-            return NextAction(_("first contact"), trajectory.referral.first_contact_due)
+        if row["referral__first_contact_at"] is None and appointment_day is None:
+            return NextAction(_("first contact"), row["referral__first_contact_due"])
         return NextAction(_("intake"), appointment_day)
     if state == T.INTAKE_DONE:
-        return NextAction(_("quit date"), trajectory.quit_date)
+        return NextAction(_("quit date"), row["quit_date"])
     if state == T.COUNSELLING:
         if appointment_day:
             return NextAction(_("next contact"), appointment_day)
-        last = trajectory.last_contact_date or trajectory.intake_date
+        last = row["last_contact_date"] or row["intake_date"]
         return NextAction(_("next contact"), last + CONTACT_INTERVAL if last else None)
     if state == T.ESCALATED:
-        started = trajectory.escalated_at
+        started = row["escalated_at"]
         return NextAction(
             _("report back from the POH-GGZ"),
             timezone.localdate(started + ESCALATION_REPORT_WITHIN) if started else None,
         )
     if state in (T.END_OF_TREATMENT, T.FOLLOW_UP_DUE):
-        return NextAction(_("follow-up call"), trajectory.follow_up_due)
+        return NextAction(_("follow-up call"), row["follow_up_due"])
     return NextAction("", None)
 
 
-def caseload_rows(trajectories: list[Trajectory]) -> list[dict]:
+def caseload_rows(trajectories: Iterable[Mapping]) -> list[dict]:
     """What each row of the caseload shows, as plain values (``carechain.rows`` says why)."""
     today = timezone.localdate()
     now = timezone.now()
     detail_url = url_for_pk("trajectory-detail")
     state_labels = choice_labels(T)
     status_labels = choice_labels(SmokingStatus)
+    labels: dict[object, str] = {}  # each lazily translated action label once per page
+    full_name = Patient.compose_full_name
+    coach_name = User.display_name
     rows = []
     for t in trajectories:
         action = next_action(t)
-        patient = t.patient
+        action_label = labels.get(action.label)
+        if action_label is None:
+            action_label = labels[action.label] = str(action.label)
+        state = t["state"]
         rows.append(
             {
-                "t": t,
-                "url": detail_url(t.pk),
-                "patient": patient.full_name,
-                "birth_date": dmy(patient.birth_date),
-                "practice": t.practice.name,
-                "ketenzorg": t.referral.is_ketenzorg,
-                "state": t.state,
-                "state_label": state_labels.get(t.state, t.state),
-                "days_in_state": t.days_in_state(now),
-                "latest_status": status_labels[t.latest_status] if t.latest_status else "",
+                "pk": t["pk"],
+                "patient_id": t["patient_id"],
+                "url": detail_url(t["pk"]),
+                "patient": full_name(
+                    t["patient__first_name"],
+                    t["patient__initials"],
+                    t["patient__name_prefix"],
+                    t["patient__last_name"],
+                ),
+                "birth_date": dmy(t["patient__birth_date"]),
+                "practice": t["practice__name"],
+                "ketenzorg": t["referral__is_ketenzorg"],
+                "state": state,
+                "state_label": state_labels.get(state, state),
+                "days_in_state": (now - t["state_changed_at"]).days,
+                "latest_status": status_labels[t["latest_status"]] if t["latest_status"] else "",
                 "action": action,
-                "action_label": str(action.label),
+                "action_label": action_label,
                 "due": dmy(action.due),
                 "overdue": action.overdue(today),
-                "coach": str(t.coach) if t.coach else "",
+                "coach": coach_name(
+                    t["coach__first_name"], t["coach__last_name"], t["coach__username"]
+                )
+                if t["coach__username"]
+                else "",
             }
         )
     return rows

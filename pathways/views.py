@@ -58,19 +58,19 @@ def caseload(request):
         "practice_id": _int_or_none(request.GET.get("practice")),
         "query": request.GET.get("q", "").strip()[:100],
     }
-    trajectories = list(queries.caseload(actor, **filters)[:CASELOAD_LIMIT])
+    rows = queries.caseload_rows(queries.caseload(actor, **filters)[:CASELOAD_LIMIT])
     audit_record_rows(
         who=actor,
         action=AuditEvent.Action.LIST,
         model=Trajectory,
-        rows=[(t.patient_id, t.pk) for t in trajectories],
+        rows=[(row["patient_id"], row["pk"]) for row in rows],
         detail="caseload",
     )
     return render(
         request,
         "pathways/caseload.html",
         {
-            "rows": queries.caseload_rows(trajectories),
+            "rows": rows,
             "filters": filters,
             "coach_param": coach_param,
             "is_planner": is_planner,

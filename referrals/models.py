@@ -51,6 +51,8 @@ class ReferralState(models.TextChoices):
 S = ReferralState
 OPEN_STATES = [S.RECEIVED, S.ACCEPTED, S.SCHEDULED, S.NO_SHOW, S.IN_PROGRESS]
 CLOSED_STATES = [S.DECLINED, S.UNREACHABLE, S.CANCELLED, S.COMPLETED]
+# What waits on the provider's worklist: not yet in a trajectory, not closed.
+WORKLIST_STATES = [S.RECEIVED, S.ACCEPTED, S.SCHEDULED, S.NO_SHOW, S.CANCELLATION_REQUESTED]
 
 # HL7 BSeR Task.businessStatus codes and the FHIR Task.status for each state.
 BSER_STATUS = {
@@ -218,6 +220,14 @@ class Referral(FSMModelMixin, models.Model):
         ]
         indexes = [
             models.Index(fields=["provider", "state", "received_at"]),
+            # The worklist: a provider's waiting referrals, oldest first. Partial on the
+            # worklist's states and in the page's order: the page reads its 300 rows from the
+            # index and stops, instead of sorting every waiting referral (docs/explain/caseload.md).
+            models.Index(
+                fields=["provider", "received_at", "id"],
+                condition=Q(state__in=WORKLIST_STATES),
+                name="referral_worklist",
+            ),
             # What changed since a referrer's last poll (FHIR _lastUpdated, REST modified_after).
             models.Index(fields=["updated_at", "public_id"], name="referral_changed_idx"),
             # A practice's referrals of a period (the zorggroep's reports): one index range per
@@ -259,8 +269,23 @@ class Referral(FSMModelMixin, models.Model):
         return self.state in OPEN_STATES
 
     def first_contact_overdue(self, today: datetime.date | None = None) -> bool:
-        today = today or timezone.localdate()
-        return self.first_contact_at is None and self.is_open and today > self.first_contact_due
+        return self.is_first_contact_overdue(
+            state=self.state,
+            first_contact_at=self.first_contact_at,
+            first_contact_due=self.first_contact_due,
+            today=today or timezone.localdate(),
+        )
+
+    @staticmethod
+    def is_first_contact_overdue(
+        *,
+        state: str,
+        first_contact_at: datetime.datetime | None,
+        first_contact_due: datetime.date,
+        today: datetime.date,
+    ) -> bool:
+        """``first_contact_overdue`` from the columns, for list pages that read values."""
+        return first_contact_at is None and state in OPEN_STATES and today > first_contact_due
 
     def failed_attempts(self) -> int:
         return sum(1 for a in self.contact_attempts.all() if not a.reached)

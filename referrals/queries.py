@@ -1,25 +1,31 @@
 """Reads for the referral pages, already scoped by the access policy and with a fixed query count."""
 
+from collections.abc import Iterable, Mapping
+
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.timesince import timesince
 
 from carechain.access import Actor
-from carechain.models import Patient
-from carechain.rows import choice_labels, dmy, url_for_pk
+from carechain.models import Patient, User
+from carechain.rows import choice_labels, dmy, since, url_for_pk
 
 from .access import PROVIDER_CARE_ROLES, referrals_for
-from .models import Channel, ContactAttempt, FeedbackLetter, Referral, ReferralEvent
+from .models import (
+    WORKLIST_STATES,
+    Channel,
+    ContactAttempt,
+    FeedbackLetter,
+    Referral,
+    ReferralEvent,
+)
 from .models import ReferralState as S
 
-WORKLIST_STATES = [S.RECEIVED, S.ACCEPTED, S.SCHEDULED, S.NO_SHOW, S.CANCELLATION_REQUESTED]
 
-
-def _with_list_relations(qs: QuerySet[Referral]) -> QuerySet[Referral]:
+def _failed_attempts() -> QuerySet[ContactAttempt]:
     # A correlated count rather than Count() over a join: without a GROUP BY the database sorts
     # the referrals, stops at the page's limit and joins only those (docs/explain/caseload.md).
-    failed = (
+    return (
         ContactAttempt.objects.filter(referral=OuterRef("pk"))
         .exclude(result=ContactAttempt.Result.REACHED)
         .order_by()
@@ -27,13 +33,45 @@ def _with_list_relations(qs: QuerySet[Referral]) -> QuerySet[Referral]:
         .annotate(n=Count("pk"))
         .values("n")
     )
+
+
+def _with_list_relations(qs: QuerySet[Referral]) -> QuerySet[Referral]:
     return qs.select_related("patient", "practice", "coach", "provider").annotate(
-        failed_attempts_count=Coalesce(Subquery(failed), 0)
+        failed_attempts_count=Coalesce(Subquery(_failed_attempts()), 0)
     )
 
 
-def worklist(actor: Actor, *, show: str = "all") -> QuerySet[Referral]:
-    """Referrals awaiting the provider: oldest first, so nobody waits longest by accident."""
+# What a worklist row reads: plain columns, no model instances (a page of 300 built about 1,800:
+# referral, patient, practice and provider with their organisations, coach).
+WORKLIST_COLUMNS = (
+    "pk",
+    "patient_id",
+    "received_at",
+    "channel",
+    "is_ketenzorg",
+    "best_time_to_call",
+    "call_note",
+    "state",
+    "first_contact_due",
+    "first_contact_at",
+    "patient__first_name",
+    "patient__initials",
+    "patient__name_prefix",
+    "patient__last_name",
+    "practice__name",
+    "coach__first_name",
+    "coach__last_name",
+    "coach__username",
+)
+
+
+def worklist(actor: Actor, *, show: str = "all") -> QuerySet:
+    """Referrals awaiting the provider: oldest first, so nobody waits longest by accident.
+
+    Rows are dicts of ``WORKLIST_COLUMNS`` and ``failed_attempts_count``. The partial index
+    ``referral_worklist`` holds exactly the waiting referrals in this order, so the page reads
+    its first rows and stops (docs/explain/caseload.md).
+    """
     qs = referrals_for(actor).filter(
         provider_id__in=actor.org_ids(*PROVIDER_CARE_ROLES), state__in=WORKLIST_STATES
     )
@@ -41,36 +79,64 @@ def worklist(actor: Actor, *, show: str = "all") -> QuerySet[Referral]:
         qs = qs.filter(coach=actor.user)
     elif show == "unassigned":
         qs = qs.filter(coach__isnull=True)
-    return _with_list_relations(qs).order_by("received_at", "pk")
+    return (
+        qs.annotate(failed_attempts_count=Coalesce(Subquery(_failed_attempts()), 0))
+        .values(*WORKLIST_COLUMNS, "failed_attempts_count")
+        .order_by("received_at", "pk")
+    )
 
 
-def worklist_rows(referrals: list[Referral]) -> list[dict]:
+def worklist_rows(referrals: Iterable[Mapping]) -> list[dict]:
     """What each row of the worklist shows, as plain values (``carechain.rows`` says why)."""
     now = timezone.now()
+    tz = timezone.get_current_timezone()
     today = timezone.localdate(now)
+    received_since = since(now)
     detail_url = url_for_pk("referral-detail")
     state_labels = choice_labels(S)
     channel_labels = choice_labels(Channel)
     call_time_labels = choice_labels(Patient.CallTime)
+    full_name = Patient.compose_full_name
+    coach_name = User.display_name
+    overdue = Referral.is_first_contact_overdue
     rows = []
     for r in referrals:
+        state = r["state"]
         rows.append(
             {
-                "received": dmy(r.received_at),
-                "received_since": timesince(r.received_at, now),
-                "url": detail_url(r.pk),
-                "patient": r.patient.full_name,
-                "practice": r.practice.name,
-                "channel": channel_labels.get(r.channel, r.channel),
-                "ketenzorg": r.is_ketenzorg,
-                "best_time_to_call": call_time_labels.get(r.best_time_to_call, r.best_time_to_call),
-                "call_note": r.call_note,
-                "state": r.state,
-                "state_label": state_labels.get(r.state, r.state),
-                "coach": str(r.coach) if r.coach else "",
-                "first_contact_due": dmy(r.first_contact_due),
-                "overdue": r.first_contact_overdue(today),
-                "failed_attempts": r.failed_attempts_count,
+                "pk": r["pk"],
+                "patient_id": r["patient_id"],
+                "received": dmy(r["received_at"], tz),
+                "received_since": received_since(r["received_at"]),
+                "url": detail_url(r["pk"]),
+                "patient": full_name(
+                    r["patient__first_name"],
+                    r["patient__initials"],
+                    r["patient__name_prefix"],
+                    r["patient__last_name"],
+                ),
+                "practice": r["practice__name"],
+                "channel": channel_labels.get(r["channel"], r["channel"]),
+                "ketenzorg": r["is_ketenzorg"],
+                "best_time_to_call": call_time_labels.get(
+                    r["best_time_to_call"], r["best_time_to_call"]
+                ),
+                "call_note": r["call_note"],
+                "state": state,
+                "state_label": state_labels.get(state, state),
+                "coach": coach_name(
+                    r["coach__first_name"], r["coach__last_name"], r["coach__username"]
+                )
+                if r["coach__username"]
+                else "",
+                "first_contact_due": dmy(r["first_contact_due"]),
+                "overdue": overdue(
+                    state=state,
+                    first_contact_at=r["first_contact_at"],
+                    first_contact_due=r["first_contact_due"],
+                    today=today,
+                ),
+                "failed_attempts": r["failed_attempts_count"],
             }
         )
     return rows

@@ -19,6 +19,7 @@ from .access import PROVIDER_CARE_ROLES, is_provider_staff, is_referrer, referra
 from .models import Channel, FeedbackLetter, Referral, ReferralState
 
 WEBHOOK_LOG_ROWS = 300
+WORKLIST_LIMIT = 300
 
 # action slug -> (service, form class, transition name on the model or None, side)
 ACTIONS = {
@@ -195,19 +196,15 @@ def worklist(request):
     show = request.GET.get("show", "all")
     if show not in ("all", "mine", "unassigned"):
         show = "all"
-    referrals = list(queries.worklist(actor, show=show)[:300])
+    rows = queries.worklist_rows(queries.worklist(actor, show=show)[:WORKLIST_LIMIT])
     audit_record_rows(
         who=actor,
         action=AuditEvent.Action.LIST,
         model=Referral,
-        rows=[(r.patient_id, r.pk) for r in referrals],
+        rows=[(row["patient_id"], row["pk"]) for row in rows],
         detail="worklist",
     )
-    return render(
-        request,
-        "referrals/worklist.html",
-        {"referrals": referrals, "rows": queries.worklist_rows(referrals), "show": show},
-    )
+    return render(request, "referrals/worklist.html", {"rows": rows, "show": show})
 
 
 def _available_actions(actor, referral: Referral) -> set[str]:

@@ -154,7 +154,7 @@ def test_caseload_shows_the_next_action_and_marks_overdue(client, chain, coach):
     client.force_login(coach)
     _, response = _caseload_queries(client)
     row = response.context["rows"][0]
-    assert row["t"].pk == trajectory.pk
+    assert row["pk"] == trajectory.pk
     assert row["action"].due == datetime.date(2026, 1, 10)
     assert row["overdue"]
 

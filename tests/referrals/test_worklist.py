@@ -24,8 +24,7 @@ def test_worklist_is_oldest_first_and_marks_overdue_first_contacts(client, chain
     ):  # Wednesday
         client.force_login(coach)
         response = client.get(reverse("referral-worklist"))
-    referrals = response.context["referrals"]
-    assert [r.pk for r in referrals] == [old.pk, new.pk]
+    assert [row["pk"] for row in response.context["rows"]] == [old.pk, new.pk]
     assert old.first_contact_due == datetime.date(2026, 11, 24)  # two working days after Friday
     assert 'class="overdue"' in response.content.decode()
 
@@ -33,7 +32,7 @@ def test_worklist_is_oldest_first_and_marks_overdue_first_contacts(client, chain
 def test_worklist_shows_only_own_provider(client, chain, other_coach):
     _referral(chain)
     client.force_login(other_coach)
-    assert list(client.get(reverse("referral-worklist")).context["referrals"]) == []
+    assert client.get(reverse("referral-worklist")).context["rows"] == []
 
 
 def test_worklist_runs_a_constant_number_of_queries(
