@@ -12,7 +12,8 @@ comes within the 7-day notice (marked follow-up due, with a timeline event and a
 and reminded) and the first contacts that became overdue today.
 
 Anchor: a bare ``SELECT count(*)`` of the same candidate rows with the same predicates (the
-follow-up calls' and the first contacts'), in the same database.
+follow-up calls', the first contacts' and the KRS registrations'), in the same database: what any
+scan must at least read to know its candidates.
 
 The first run of a day happens once, so every round is a first run in a transaction that is
 rolled back:
@@ -36,6 +37,44 @@ class Rollback(Exception):
     pass
 
 
+def anchor_sql(today):
+    """The anchor: a bare ``count(*)`` of the scan's candidates, with the scan's own predicates
+    (the follow-up calls', the first contacts' and the KRS registrations'). Returns (sql,
+    params)."""
+    from django.db import connection
+
+    from carechain.models import Membership, Role
+    from pathways.models import Trajectory
+    from referrals.models import Referral
+    from reminders import services
+
+    ops = connection.ops
+    horizon = ops.adapt_datefield_value(today + services.FOLLOW_UP_NOTICE)
+    follow_up = services.FOLLOW_UP_STATES
+    waiting = services.AWAITING_FIRST_CONTACT
+    count_sql = (
+        "SELECT (SELECT count(*) FROM {t} WHERE state IN ({fs}) AND follow_up_due <= %s)"
+        " + (SELECT count(*) FROM {r} WHERE state IN ({ws}) AND first_contact_at IS NULL"
+        " AND first_contact_due < %s)"
+        " + (SELECT count(*) FROM {m} WHERE role = %s AND is_active AND krs_valid_until <= %s)"
+    ).format(
+        t=Trajectory._meta.db_table,
+        r=Referral._meta.db_table,
+        m=Membership._meta.db_table,
+        fs=", ".join(["%s"] * len(follow_up)),
+        ws=", ".join(["%s"] * len(waiting)),
+    )
+    krs = ops.adapt_datefield_value(today + services.KRS_NOTICE)
+    return count_sql, [
+        *follow_up,
+        horizon,
+        *waiting,
+        ops.adapt_datefield_value(today),
+        Role.COACH,
+        krs,
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -57,21 +96,7 @@ def main() -> None:
 
         before = Reminder.objects.count()
         today = region.today
-        ops = connection.ops
-        horizon = ops.adapt_datefield_value(today + services.FOLLOW_UP_NOTICE)
-        follow_up = services.FOLLOW_UP_STATES
-        waiting = services.AWAITING_FIRST_CONTACT
-        count_sql = (
-            "SELECT (SELECT count(*) FROM {t} WHERE state IN ({fs}) AND follow_up_due <= %s)"
-            " + (SELECT count(*) FROM {r} WHERE state IN ({ws}) AND first_contact_at IS NULL"
-            " AND first_contact_due < %s)"
-        ).format(
-            t=Trajectory._meta.db_table,
-            r=Referral._meta.db_table,
-            fs=", ".join(["%s"] * len(follow_up)),
-            ws=", ".join(["%s"] * len(waiting)),
-        )
-        count_params = [*follow_up, horizon, *waiting, ops.adapt_datefield_value(today)]
+        count_sql, count_params = anchor_sql(today)
         written = ["reminders_reminder", "pathways_trajectory", "pathways_trajectoryevent"]
         seen = {}
 
