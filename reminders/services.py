@@ -275,8 +275,9 @@ def _resolve_gone(today: datetime.date, result: ScanResult) -> None:
 
 
 def _room_for_hashes() -> None:
-    """The scan's anti-joins hash a region's open reminders: room for them in memory, for this
-    transaction only (PostgreSQL's default 4 MB spills them to disk in batches)."""
+    """Should the planner hash a side of one of the scan's joins (the two passes are merges
+    today, but a region's open reminders are ~200,000 rows), room for it in memory, for this
+    transaction only (PostgreSQL's default 4 MB spills a hash to disk in batches)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL work_mem = '64MB'")
