@@ -53,6 +53,8 @@ OPEN_STATES = [S.RECEIVED, S.ACCEPTED, S.SCHEDULED, S.NO_SHOW, S.IN_PROGRESS]
 CLOSED_STATES = [S.DECLINED, S.UNREACHABLE, S.CANCELLED, S.COMPLETED]
 # What waits on the provider's worklist: not yet in a trajectory, not closed.
 WORKLIST_STATES = [S.RECEIVED, S.ACCEPTED, S.SCHEDULED, S.NO_SHOW, S.CANCELLATION_REQUESTED]
+# Open, and the provider has not reached the patient yet: the daily scan's first contacts.
+AWAITING_FIRST_CONTACT_STATES = [S.RECEIVED, S.ACCEPTED, S.SCHEDULED, S.NO_SHOW]
 
 # HL7 BSeR Task.businessStatus codes and the FHIR Task.status for each state.
 BSER_STATUS = {
@@ -245,6 +247,15 @@ class Referral(FSMModelMixin, models.Model):
                     "first_contact_at",
                 ],
                 name="referral_practice_received",
+            ),
+            # The daily reminder scan's first contacts (docs/explain/reminder_scan.md): the
+            # referrals still waiting for one, in id order, so that the scan's full join with the
+            # open first-contact reminders is a merge of two index-only scans. A few thousand
+            # rows in a region; a referral leaves it at its first contact.
+            models.Index(
+                fields=["id", "first_contact_due"],
+                condition=Q(state__in=AWAITING_FIRST_CONTACT_STATES, first_contact_at__isnull=True),
+                name="referral_first_contact_due",
             ),
         ]
 

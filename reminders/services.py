@@ -26,8 +26,7 @@ from carechain.models import Membership, Role
 from pathways import services as pathway_services
 from pathways.models import Trajectory
 from pathways.models import TrajectoryState as T
-from referrals.models import Referral
-from referrals.models import ReferralState as RS
+from referrals.models import AWAITING_FIRST_CONTACT_STATES, Referral
 
 from .models import Reminder
 
@@ -36,7 +35,7 @@ logger = logging.getLogger(__name__)
 FOLLOW_UP_NOTICE = datetime.timedelta(days=7)
 FOLLOW_UP_OVERDUE = datetime.timedelta(days=14)
 KRS_NOTICE = datetime.timedelta(days=60)
-AWAITING_FIRST_CONTACT = [RS.RECEIVED, RS.ACCEPTED, RS.SCHEDULED, RS.NO_SHOW]
+AWAITING_FIRST_CONTACT = AWAITING_FIRST_CONTACT_STATES
 FOLLOW_UP_STATES = [T.END_OF_TREATMENT, T.FOLLOW_UP_DUE]
 
 
@@ -92,65 +91,110 @@ def _insert_reminders(
 
 def _follow_up_calls(today: datetime.date, result: ScanResult) -> None:
     horizon = connection.ops.adapt_datefield_value(today + FOLLOW_UP_NOTICE)
+    if connection.vendor == "postgresql":
+        _create_and_resolve_in_one_pass(
+            kind=Reminder.Kind.FOLLOW_UP_CALL,
+            subjects=Trajectory._meta.db_table,
+            fk="trajectory_id",
+            key="'follow_up_call:' || CAST(t.id AS TEXT)",
+            columns="t.provider_id, t.coach_id, t.id, t.follow_up_due",
+            due="follow_up_due",
+            reason=f"state IN ({_in(FOLLOW_UP_STATES)})",
+            params=FOLLOW_UP_STATES,
+            due_by="<= %s",
+            due_by_param=horizon,
+            result=result,
+        )
+    else:
+        result.created += _insert_reminders(
+            kind=Reminder.Kind.FOLLOW_UP_CALL,
+            fk="trajectory_id",
+            key="'follow_up_call:' || CAST(t.id AS TEXT)",
+            columns="t.provider_id, t.coach_id, t.id, t.follow_up_due",
+            source=f"{Trajectory._meta.db_table} t",
+            where=f"t.state IN ({_in(FOLLOW_UP_STATES)}) AND t.follow_up_due <= %s",
+            params=[*FOLLOW_UP_STATES, horizon],
+            # One call per trajectory. A trajectory in the follow-up states can only have an open
+            # one (it is resolved when the trajectory leaves them, for good), so the check reads
+            # the open reminders only; the unique key still refuses any second one.
+            seen="r.trajectory_id = t.id AND r.resolved_at IS NULL",
+        )
+        # Their resolving is _resolve_gone's.
+    # Marking comes after the reminders: the trajectories it moves stay in the follow-up states
+    # (so the reminders are the same either way), and the pass above then reads an index whose
+    # pages the marking has not just made not-all-visible (no heap fetches).
     result.marked_due += pathway_services.trajectories_mark_follow_up_due(
         actor=Actor.system(), due_by=today + FOLLOW_UP_NOTICE
     )
-    if connection.vendor == "postgresql":
-        _follow_up_calls_in_one_pass(horizon, result)
-        return
-    result.created += _insert_reminders(
-        kind=Reminder.Kind.FOLLOW_UP_CALL,
-        fk="trajectory_id",
-        key="'follow_up_call:' || CAST(t.id AS TEXT)",
-        columns="t.provider_id, t.coach_id, t.id, t.follow_up_due",
-        source=f"{Trajectory._meta.db_table} t",
-        where=f"t.state IN ({_in(FOLLOW_UP_STATES)}) AND t.follow_up_due <= %s",
-        params=[*FOLLOW_UP_STATES, horizon],
-        # One call per trajectory. A trajectory in the follow-up states can only have an open
-        # one (it is resolved when the trajectory leaves them, for good), so the check reads the
-        # open reminders only; the unique key still refuses any second one.
-        seen="r.trajectory_id = t.id AND r.resolved_at IS NULL",
-    )
-    # Their resolving is _resolve_gone's.
 
 
-def _follow_up_calls_in_one_pass(horizon, result: ScanResult) -> None:
-    """PostgreSQL: the follow-up calls to create and the ones to resolve in one statement, from
-    one full join of the trajectories in the follow-up states with the open calls, both read from
-    their partial indexes alone and both in trajectory id order, so it is a merge
-    (``trajectory_follow_up_call_ids``, ``reminder_open_follow_up_call``): a trajectory due by
-    ``horizon`` without an open call gets one; an open call without a trajectory in those states
-    is resolved. The same as ``_insert_reminders`` and ``_resolve_gone`` do for this kind in two
-    passes (SQLite still does)."""
-    table, trajectories = Reminder._meta.db_table, Trajectory._meta.db_table
-    kind = Reminder.Kind.FOLLOW_UP_CALL
+def _create_and_resolve_in_one_pass(
+    *,
+    kind: str,
+    subjects: str,
+    fk: str,
+    key: str,
+    columns: str,
+    due: str,
+    reason: str,
+    params: list,
+    due_by: str,
+    due_by_param,
+    result: ScanResult,
+) -> None:
+    """PostgreSQL: one kind's reminders to create and to resolve in one statement, from one full
+    join of the subjects that have the reason (``reason``, on table ``subjects``) with the open
+    reminders of that kind, both read from a partial index alone and both in subject id order,
+    so it is a merge (follow-up calls: ``trajectory_follow_up_call_ids`` with
+    ``reminder_open_follow_up_call``; first contacts: ``referral_first_contact_due`` with
+    ``reminder_open_first_contact``): a subject whose ``due`` column is ``due_by`` and has no
+    open reminder gets one; an open reminder whose subject lost its reason is resolved. The same
+    as ``_insert_reminders`` and ``_resolve_gone`` do in two passes (SQLite still does).
+    ``key`` and ``columns`` are written on the subject as ``t`` (provider, user, ``fk``, due)."""
+    table = Reminder._meta.db_table
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     sql = (
         "WITH pairs AS MATERIALIZED ("  # noqa: S608 - names from the models, values parameters
-        " SELECT c.id AS trajectory_id, r.id AS reminder_id FROM"
-        f" (SELECT id, follow_up_due FROM {trajectories} WHERE state IN ({_in(FOLLOW_UP_STATES)})) c"
-        f" FULL JOIN (SELECT id, trajectory_id FROM {table}"
-        "  WHERE kind = %s AND resolved_at IS NULL) r ON r.trajectory_id = c.id"
-        " WHERE (r.id IS NULL AND c.follow_up_due <= %s) OR c.id IS NULL),"
-        f" created AS (INSERT INTO {table} (key, kind, provider_id, user_id, trajectory_id, due,"
-        "  created_at) SELECT 'follow_up_call:' || CAST(t.id AS TEXT), %s, t.provider_id,"
-        f"  t.coach_id, t.id, t.follow_up_due, %s FROM {trajectories} t"
-        "  WHERE t.id = ANY(ARRAY(SELECT trajectory_id FROM pairs WHERE reminder_id IS NULL))"
+        " SELECT c.id AS subject_id, r.id AS reminder_id FROM"
+        f" (SELECT id, {due} AS due FROM {subjects} WHERE {reason}) c"
+        f" FULL JOIN (SELECT id, {fk} FROM {table}"
+        f"  WHERE kind = %s AND resolved_at IS NULL) r ON r.{fk} = c.id"
+        f" WHERE (r.id IS NULL AND c.due {due_by}) OR c.id IS NULL),"
+        f" created AS (INSERT INTO {table} (key, kind, provider_id, user_id, {fk}, due,"
+        f"  created_at) SELECT {key}, %s, {columns}, %s FROM {subjects} t"
+        "  WHERE t.id = ANY(ARRAY(SELECT subject_id FROM pairs WHERE reminder_id IS NULL))"
         "  ON CONFLICT (key) DO NOTHING RETURNING 1),"
         f" resolved AS (UPDATE {table} SET resolved_at = %s"
-        "  WHERE id = ANY(ARRAY(SELECT reminder_id FROM pairs WHERE trajectory_id IS NULL))"
+        "  WHERE id = ANY(ARRAY(SELECT reminder_id FROM pairs WHERE subject_id IS NULL))"
         "  AND resolved_at IS NULL RETURNING 1)"
         " SELECT (SELECT count(*) FROM created), (SELECT count(*) FROM resolved)"
     )
-    params = [*FOLLOW_UP_STATES, kind, horizon, kind, now, now]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [*params, kind, due_by_param, kind, now, now])
         created, resolved = cursor.fetchone()
     result.created += created
     result.resolved += resolved
 
 
 def _first_contacts(today: datetime.date, result: ScanResult) -> None:
+    today_value = connection.ops.adapt_datefield_value(today)
+    if connection.vendor == "postgresql":
+        # One first contact per referral, open or resolved: a referral still waiting whose
+        # reminder was resolved finds its key taken (ON CONFLICT DO NOTHING).
+        _create_and_resolve_in_one_pass(
+            kind=Reminder.Kind.FIRST_CONTACT,
+            subjects=Referral._meta.db_table,
+            fk="referral_id",
+            key="'first_contact:' || CAST(t.id AS TEXT)",
+            columns="t.provider_id, t.coach_id, t.id, t.first_contact_due",
+            due="first_contact_due",
+            reason=f"state IN ({_in(AWAITING_FIRST_CONTACT)}) AND first_contact_at IS NULL",
+            params=AWAITING_FIRST_CONTACT,
+            due_by="< %s",
+            due_by_param=today_value,
+            result=result,
+        )
+        return
     result.created += _insert_reminders(
         kind=Reminder.Kind.FIRST_CONTACT,
         fk="referral_id",
@@ -159,7 +203,7 @@ def _first_contacts(today: datetime.date, result: ScanResult) -> None:
         source=f"{Referral._meta.db_table} f",
         where=f"f.state IN ({_in(AWAITING_FIRST_CONTACT)}) AND f.first_contact_at IS NULL "
         "AND f.first_contact_due < %s",
-        params=[*AWAITING_FIRST_CONTACT, connection.ops.adapt_datefield_value(today)],
+        params=[*AWAITING_FIRST_CONTACT, today_value],
         seen="r.referral_id = f.id",  # one first contact per referral, open or resolved
     )
 
@@ -210,8 +254,9 @@ def _resolve_gone(today: datetime.date, result: ScanResult) -> None:
             krs_valid_until__lte=today + KRS_NOTICE,
         ),
     }
-    if connection.vendor == "postgresql":
-        del still_due[Reminder.Kind.FOLLOW_UP_CALL]  # resolved in _follow_up_calls_in_one_pass
+    if connection.vendor == "postgresql":  # resolved in _create_and_resolve_in_one_pass
+        del still_due[Reminder.Kind.FOLLOW_UP_CALL]
+        del still_due[Reminder.Kind.FIRST_CONTACT]
     for kind, reason in still_due.items():
         gone = (
             Reminder.objects.filter(resolved_at__isnull=True, kind=kind)
@@ -230,8 +275,9 @@ def _resolve_gone(today: datetime.date, result: ScanResult) -> None:
 
 
 def _room_for_hashes() -> None:
-    """The scan's anti-joins hash a region's open reminders: room for them in memory, for this
-    transaction only (PostgreSQL's default 4 MB spills them to disk in batches)."""
+    """Should the planner hash a side of one of the scan's joins (the two passes are merges
+    today, but a region's open reminders are ~200,000 rows), room for it in memory, for this
+    transaction only (PostgreSQL's default 4 MB spills a hash to disk in batches)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL work_mem = '64MB'")
