@@ -8,9 +8,12 @@ task that runs twice, a retry, or two workers never send a letter twice:
                                       \\--error--> failed --retry--> sending ...
                                       \\--killed, swept--> interrupted --planner's retry--> failed
 
-A worker killed while *sending* leaves the row in ``sending``; the sweeper turns such rows into
-``interrupted`` with a clear error after a grace period, so the planner sees them and decides (the
-SMTP server may or may not have accepted the message). Nothing automatic claims an interrupted
+The claim is also the mark that the letter is being handed to the mail server
+(``handed_over_at``): the mail is put together before it, so between the committed claim and the
+server's answer there is nothing but the send. A worker killed while *sending* leaves the row in
+``sending``; the sweeper turns such rows into ``interrupted`` with a clear error after a grace
+period, so the planner sees them and decides (the SMTP server may or may not have accepted the
+message). Nothing automatic claims an interrupted
 letter: not the task's retries, not the sweeper, not a copy of the task the broker redelivers
 later (Redis hands an unacknowledged task out again after its visibility timeout). A worker killed
 before sending leaves ``pending``/``rendered`` rows that the sweeper queues again.
@@ -25,7 +28,6 @@ from __future__ import annotations
 import datetime
 import logging
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
@@ -34,6 +36,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from carechain.models import Membership, Role
+from carechain.pdf import html_to_pdf
 
 from .models import FeedbackLetter, Referral
 from .notify import Event, notify_referrer
@@ -142,9 +145,7 @@ def render_letter_html(letter: FeedbackLetter) -> str:
 
 
 def render_letter_pdf(letter: FeedbackLetter) -> bytes:
-    from weasyprint import HTML
-
-    return HTML(string=render_letter_html(letter), base_url=str(settings.BASE_DIR)).write_pdf()
+    return html_to_pdf(render_letter_html(letter))
 
 
 def letter_filename(letter: FeedbackLetter) -> str:
@@ -152,11 +153,12 @@ def letter_filename(letter: FeedbackLetter) -> str:
 
 
 # -- delivery ------------------------------------------------------------------------------------
-def letter_render(letter_id: int) -> FeedbackLetter | None:
-    """Render and store the PDF once; returns the letter as stored (None when there is none)."""
+def letter_render(letter_id: int) -> tuple[FeedbackLetter | None, bytes | None]:
+    """Render and store the PDF once. Returns the letter as stored (None when there is none) and
+    the PDF's bytes when this call rendered it, so that the send need not read them back."""
     letter = FeedbackLetter.objects.filter(pk=letter_id).first()
     if letter is None or letter.status != Status.PENDING:
-        return letter
+        return letter, None
     pdf = render_letter_pdf(letter)
     letter.pdf.save(letter_filename(letter), ContentFile(pdf), save=False)
     rendered_at = timezone.now()
@@ -165,36 +167,42 @@ def letter_render(letter_id: int) -> FeedbackLetter | None:
     )
     if not claimed:  # someone else rendered it meanwhile; keep theirs
         letter.pdf.storage.delete(letter.pdf.name)
-        return FeedbackLetter.objects.get(pk=letter_id)
+        return FeedbackLetter.objects.get(pk=letter_id), None
     letter.status, letter.rendered_at = Status.RENDERED, rendered_at
-    return letter
+    return letter, pdf
 
 
-def letter_send(letter_id: int, *, letter: FeedbackLetter | None = None) -> bool:
+SENDABLE = (Status.RENDERED, Status.FAILED)
+
+
+def letter_send(
+    letter_id: int, *, letter: FeedbackLetter | None = None, pdf: bytes | None = None
+) -> bool:
     """Send the rendered letter if nobody else is or was; True when this call sent it.
 
     ``letter`` is the row as the caller just loaded it, to spare a query: only what never changes
-    once the PDF is stored (facts, recipient, key, PDF) is read from it.
+    once the PDF is stored (facts, recipient, key, PDF) is read from it, and its status to skip
+    a letter plainly not waiting to be sent; the claim below decides. ``pdf`` is the stored PDF's
+    bytes when the caller has them.
     Raises on a mail failure (the task retries): the row is then 'failed' with the error.
     """
-    claimed = FeedbackLetter.objects.filter(
-        pk=letter_id, status__in=[Status.RENDERED, Status.FAILED]
-    ).update(
+    if letter is None or not letter.pdf:
+        letter = FeedbackLetter.objects.filter(pk=letter_id).first()
+    if letter is None or letter.status not in SENDABLE or not letter.pdf:
+        return False
+    message = _message(letter, pdf=pdf)
+    # The claim marks the hand-over, committed before the mail server is asked: a delivery
+    # interrupted from here on may have reached the server and is for the planner to decide
+    # (letters_sweep); one interrupted before the claim is still 'rendered' and sent again.
+    now = timezone.now()
+    claimed = FeedbackLetter.objects.filter(pk=letter_id, status__in=SENDABLE).update(
         status=Status.SENDING,
-        sending_since=timezone.now(),
-        handed_over_at=None,
+        sending_since=now,
+        handed_over_at=now,
         attempts=F("attempts") + 1,
     )
     if not claimed:
         return False
-    if letter is None or not letter.pdf:
-        letter = FeedbackLetter.objects.get(pk=letter_id)
-    message = _message(letter)
-    # From here on the mail server may have the letter: a delivery interrupted after this point
-    # is for the planner to decide (letters_sweep), one interrupted before it is sent again.
-    FeedbackLetter.objects.filter(pk=letter_id, status=Status.SENDING).update(
-        handed_over_at=timezone.now()
-    )
     try:
         message.send(fail_silently=False)
     except Exception as exc:
@@ -208,7 +216,7 @@ def letter_send(letter_id: int, *, letter: FeedbackLetter | None = None) -> bool
     return True
 
 
-def _message(letter: FeedbackLetter) -> EmailMessage:
+def _message(letter: FeedbackLetter, *, pdf: bytes | None = None) -> EmailMessage:
     facts = letter.facts
     with translation.override("nl"):
         subject = render_to_string(
@@ -221,18 +229,20 @@ def _message(letter: FeedbackLetter) -> EmailMessage:
         to=[letter.recipient],
         headers={"Message-ID": letter.message_id},
     )
-    with letter.pdf.open("rb") as handle:
-        message.attach(letter_filename(letter), handle.read(), "application/pdf")
+    if pdf is None:
+        with letter.pdf.open("rb") as handle:
+            pdf = handle.read()
+    message.attach(letter_filename(letter), pdf, "application/pdf")
     return message
 
 
 def letter_deliver(letter_id: int) -> bool:
-    """Render if needed, then send; safe to call any number of times. Five queries for a new
-    letter: load, mark rendered, claim the send, mark it handed to the mail server, mark sent."""
-    letter = letter_render(letter_id)
+    """Render if needed, then send; safe to call any number of times. Four queries for a new
+    letter: load, mark rendered, claim the send (marking the hand-over), mark sent."""
+    letter, pdf = letter_render(letter_id)
     if letter is None:
         return False
-    return letter_send(letter_id, letter=letter)
+    return letter_send(letter_id, letter=letter, pdf=pdf)
 
 
 WAITING_FOR_PLANNER = (Status.FAILED, Status.INTERRUPTED)
@@ -253,13 +263,16 @@ def letters_sweep(*, now: datetime.datetime | None = None) -> dict:
     """Periodic: queue letters whose task was lost; flag deliveries interrupted mid-send.
 
     A delivery interrupted before the letter was handed to the mail server is simply sent again
-    (it goes back to 'rendered' and is queued below); one interrupted after that may or may not
-    have reached the server, so it waits for the planner ('interrupted'), never resent by itself.
+    (it is still, or goes back to, 'rendered' and is queued below); one interrupted after that
+    may or may not have reached the server, so it waits for the planner ('interrupted'), never
+    resent by itself.
     """
     now = now or timezone.now()
     stuck = FeedbackLetter.objects.filter(
         status=Status.SENDING, sending_since__lt=now - SENDING_GRACE
     )
+    # Claimed without the hand-over mark: only a delivery claimed by an earlier version, which
+    # marked the hand-over in a statement of its own after the claim.
     resend = stuck.filter(handed_over_at__isnull=True).update(
         status=Status.RENDERED,
         last_error="Delivery was interrupted before the mail server had the letter; sent again.",

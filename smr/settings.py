@@ -313,6 +313,10 @@ CELERY_BROKER_URL = CELERY_BROKER_URL or "memory://"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A worker keeps its database connection for DATABASE_CONN_MAX_AGE as a web worker does
+# (smr/celery.py closes old connections around each task); Celery's Django fix-up would otherwise
+# reconnect for every task. It still reconnects after this many tasks.
+CELERY_DB_REUSE_MAX = 10_000
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = TIME_ZONE

@@ -189,13 +189,13 @@ def test_a_task_that_runs_twice_sends_once(coach, patient):
     assert len(mail.outbox) == 1
 
 
-def test_delivering_a_letter_takes_five_queries(coach, patient, django_assert_num_queries):
-    """A worker's time per letter is the PDF; the database part stays five statements: load,
-    mark rendered, claim the send (counting the attempt), mark it handed to the mail server,
-    mark sent."""
+def test_delivering_a_letter_takes_four_queries(coach, patient, django_assert_num_queries):
+    """A worker's time per letter is the PDF; the database part stays four statements: load,
+    mark rendered, claim the send (counting the attempt and marking the hand-over to the mail
+    server), mark sent."""
     referral = factories.ReferralFactory(patient=patient)
     letter = letters.letter_queue(referral=referral, kind="accepted", moment={})
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         assert letters.letter_deliver(letter.pk) is True
     letter.refresh_from_db()
     assert (letter.status, letter.attempts, len(mail.outbox)) == ("sent", 1, 1)
