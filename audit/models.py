@@ -214,7 +214,11 @@ class AuditEventPatient(AppendOnlyModel):
 
     pk = models.CompositePrimaryKey("event_id", "patient_id")
     event = models.ForeignKey(
-        AuditEvent, on_delete=models.DO_NOTHING, db_constraint=False, related_name="patients"
+        AuditEvent,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,  # the primary key (event, patient) starts with it
+        related_name="patients",
     )
     patient_id = models.BigIntegerField(_("patient id"))
 

@@ -55,6 +55,7 @@ class Migration(migrations.Migration):
                     "event",
                     models.ForeignKey(
                         db_constraint=False,
+                        db_index=False,
                         on_delete=django.db.models.deletion.DO_NOTHING,
                         related_name="patients",
                         to="audit.auditevent",
