@@ -81,6 +81,7 @@ _EXACT = {
     "FHIR feedback Bundle": _("FHIR feedback document read"),
     "FHIR delivery replayed": _("FHIR delivery received again"),
     "FHIR Claim": _("FHIR Claim read"),
+    "FHIR Claim search": _("FHIR Claim search"),
     "audit log search": _("audit log searched"),
     "AVG access report": _("GDPR access report"),
     "wrong username or password": _("wrong username or password"),

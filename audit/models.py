@@ -6,6 +6,10 @@ later change or deletion breaks the chain, which ``manage.py audit_verify`` dete
 several chains side by side (``chain``), so that simultaneous writers need not wait for each other
 (see ``audit.services``). On PostgreSQL
 a trigger (see the migration) additionally refuses UPDATE and DELETE.
+
+A row names one patient (``patient_id``), or, for a page of a bulk pull, every patient on the page
+through ``AuditEventPatient`` (``patient_count`` of them) and every object in ``object_ids``; the
+row's hash covers that list too (``audit.services`` explains why a page is one row).
 """
 
 import hashlib
@@ -106,9 +110,13 @@ class AuditEvent(AppendOnlyModel):
     object_id = models.CharField(_("object id"), max_length=60, blank=True)
     detail = models.CharField(_("detail"), max_length=300, blank=True)
     ip = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    # A page of a bulk pull: how many patients it names (AuditEventPatient), the objects' keys.
+    patient_count = models.PositiveIntegerField(_("patients on the page"), default=0)
+    object_ids = models.TextField(_("object ids"), blank=True)
     chain = models.PositiveSmallIntegerField(_("chain"), default=0, editable=False)
     prev_hash = models.CharField(max_length=64, editable=False)
-    hash = models.CharField(max_length=64, editable=False, unique=True)
+    # Not indexed: nothing looks a row up by its hash (docs/explain/audit_log.md).
+    hash = models.CharField(max_length=64, editable=False)
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -119,11 +127,16 @@ class AuditEvent(AppendOnlyModel):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username or self.api_key} {self.action}"
 
-    def compute_hash(self) -> str:
-        return _digest(self._hash_payload())
+    @property
+    def object_count(self) -> int:
+        return self.object_ids.count(",") + 1 if self.object_ids else 0
 
-    def _hash_payload(self) -> dict:
-        return {
+    def compute_hash(self, patients: list[int] | None = None) -> str:
+        """``patients``: the ids a page row names (``AuditEventPatient``), ascending."""
+        return _digest(self._hash_payload(patients))
+
+    def _hash_payload(self, patients: list[int] | None = None) -> dict:
+        payload = {
             "prev": self.prev_hash,
             "at": self.at.isoformat(),
             "action": self.action,
@@ -139,6 +152,12 @@ class AuditEvent(AppendOnlyModel):
             "detail": self.detail,
             "ip": self.ip,
         }
+        if self.patient_count or self.object_ids or patients:
+            # Only page rows carry these keys, so the rows written before them hash as they did.
+            payload["patient_count"] = self.patient_count
+            payload["patients"] = list(patients or [])
+            payload["object_ids"] = self.object_ids
+        return payload
 
     @classmethod
     def chain_hashes(
@@ -182,6 +201,34 @@ class AuditEvent(AppendOnlyModel):
             prev = sha256(text.encode("ascii")).hexdigest()
             hashes.append(prev)
         return hashes
+
+
+class AuditEventPatient(AppendOnlyModel):
+    """One patient named by a page row of the log (a page of an insurer's claims pull).
+
+    The per-patient index of the log for such rows: the patient's access report and the privacy
+    officer's search find a page row through its patients here. No foreign-key constraint, as the
+    log itself has none; the hash of the event covers its patients, so ``audit_verify`` notices a
+    row taken away from or added to an event.
+    """
+
+    pk = models.CompositePrimaryKey("event_id", "patient_id")
+    event = models.ForeignKey(
+        AuditEvent,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,  # the primary key (event, patient) starts with it
+        related_name="patients",
+    )
+    patient_id = models.BigIntegerField(_("patient id"))
+
+    class Meta:
+        indexes = [models.Index(fields=["patient_id", "event"], name="audit_page_patient")]
+        verbose_name = _("patient on an audited page")
+        verbose_name_plural = _("patients on audited pages")
+
+    def __str__(self) -> str:
+        return f"#{self.event_id} patient {self.patient_id}"
 
 
 class AuditCheckpoint(AppendOnlyModel):

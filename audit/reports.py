@@ -35,6 +35,8 @@ CSV_COLUMNS = (
     "object_id",
     "detail",
     "ip",
+    "patient_count",
+    "object_ids",
     "hash",
 )
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection, OWASP).

@@ -10,11 +10,19 @@ from __future__ import annotations
 
 import json
 
-from django.db.models import Case, F, Q, Value, When
-from django.db.models.functions import Concat
+from django.db.models import Case, Expression, F, Q, TextField, Value, When
+from django.db.models.functions import Cast, Concat
 
 from carechain.api.renderers import RawJSON
-from carechain.json_sql import JsonBuildArray, JsonBuildObject, JsonText, LocalIsoDateTime
+from carechain.json_sql import (
+    JsonRaw,
+    JsonValue,
+    LocalIsoDateTime,
+    Optional,
+    Slot,
+    json_instant,
+    json_template,
+)
 from referrals.fhir.bundle import AGB_SYSTEM, BSN_SYSTEM
 
 from .fhir import (
@@ -30,156 +38,113 @@ from .fhir import (
 from .models import Claim
 
 
-def claim_entry_json(*, base_url: str) -> JsonText:
+def claim_entry_json(*, base_url: str) -> Expression:
     """``claim_search_entry`` in SQL, for a queryset from ``billing.claims.with_links``.
 
     The same elements and values as ``claim_resource`` (tests/billing/test_claims_pull.py compares
-    them on PostgreSQL); nulls are left out, as FHIR has none.
+    them on PostgreSQL, and validates every entry with fhir.resources); what is the same for every
+    claim is written once as constant JSON (``json_template``), the ~15 values of each claim are
+    filled in by PostgreSQL. An element without a value is left out, as FHIR has no nulls.
     """
-    money = JsonBuildObject({"value": F("amount"), "currency": Value("EUR")})
-    period = JsonBuildObject({"start": F("start_date"), "end": F("end_date")})
-    insurer = JsonBuildObject(
-        {
-            "type": Value("Organization"),
-            "identifier": JsonBuildObject({"system": Value(UZOVI_SYSTEM), "value": F("uzovi")}),
-        }
-    )
+    money = {"value": Slot(JsonRaw(Cast("amount", TextField()))), "currency": "EUR"}
+    period = {"start": Slot(JsonValue("start_date")), "end": Slot(JsonValue("end_date"))}
+    insurer = {
+        "type": "Organization",
+        "identifier": {"system": UZOVI_SYSTEM, "value": Slot(JsonValue("uzovi"))},
+    }
     has_id = Q(claim_number__regex=rf"^{FHIR_ID.pattern}$")
-    resource = JsonBuildObject(
-        {
-            "resourceType": Value("Claim"),
-            "id": Case(When(has_id, then=F("claim_number")), default=None),
-            "meta": JsonBuildObject({"lastUpdated": _instant_sql("updated_at")}),
-            "contained": JsonBuildArray(
-                JsonBuildObject(
-                    {
-                        "resourceType": Value("Patient"),
-                        "id": Value("patient"),
-                        "identifier": JsonBuildArray(
-                            JsonBuildObject({"system": Value(BSN_SYSTEM), "value": F("bsn")})
-                        ),
-                        "name": JsonBuildArray(JsonBuildObject({"text": F("patient_name")})),
-                        "birthDate": F("birth_date"),
-                    }
-                ),
-                JsonBuildObject(
-                    {
-                        "resourceType": Value("Coverage"),
-                        "id": Value("coverage"),
-                        "status": Value("active"),
-                        "subscriberId": F("policy_number"),
-                        "beneficiary": JsonBuildObject({"reference": Value("#patient")}),
-                        "payor": JsonBuildArray(insurer),
-                    }
-                ),
-            ),
-            "identifier": JsonBuildArray(
-                JsonBuildObject({"system": Value(CLAIM_NUMBER_SYSTEM), "value": F("claim_number")})
-            ),
-            "status": Case(
-                When(status=Claim.Status.SUPERSEDED, then=Value("cancelled")),
-                default=Value("active"),
-            ),
-            "type": _coding_sql(CLAIM_TYPE_SYSTEM, "professional"),
-            "use": Value("claim"),
-            "patient": JsonBuildObject({"reference": Value("#patient")}),
-            "billablePeriod": period,
-            "created": _instant_sql("created_at"),
-            "insurer": insurer,
-            "provider": JsonBuildObject(
-                {
-                    "type": Value("Organization"),
-                    "identifier": JsonBuildObject(
-                        {"system": Value(AGB_SYSTEM), "value": F("provider_agb")}
-                    ),
-                }
-            ),
-            "priority": _coding_sql(PRIORITY_SYSTEM, "normal"),
-            "related": Case(
-                When(
-                    replaces__isnull=False,
-                    then=JsonBuildArray(
-                        JsonBuildObject(
-                            {
-                                "claim": JsonBuildObject(
-                                    {
-                                        "type": Value("Claim"),
-                                        "identifier": JsonBuildObject(
-                                            {
-                                                "system": Value(CLAIM_NUMBER_SYSTEM),
-                                                "value": F("replaces"),
-                                            }
-                                        ),
-                                    }
-                                ),
-                                "relationship": _coding_sql(RELATED_CLAIM_SYSTEM, "prior"),
-                            }
-                        )
-                    ),
-                ),
-                default=None,
-            ),
-            "careTeam": JsonBuildArray(
-                JsonBuildObject(
-                    {
-                        "sequence": Value(1),
-                        "provider": JsonBuildObject(
-                            {
-                                "type": Value("Practitioner"),
-                                "identifier": JsonBuildObject(
-                                    {"system": Value(AGB_SYSTEM), "value": F("performer_agb")}
-                                ),
-                            }
-                        ),
-                        "role": _coding_sql(CARE_TEAM_ROLE_SYSTEM, "primary"),
-                    }
-                )
-            ),
-            "insurance": JsonBuildArray(
-                JsonBuildObject(
-                    {
-                        "sequence": Value(1),
-                        "focal": Value(True),
-                        "coverage": JsonBuildObject({"reference": Value("#coverage")}),
-                    }
-                )
-            ),
-            "item": JsonBuildArray(
-                JsonBuildObject(
-                    {
-                        "sequence": Value(1),
-                        "careTeamSequence": JsonBuildArray(Value(1)),
-                        "productOrService": JsonBuildObject(
-                            {
-                                "coding": JsonBuildArray(
-                                    JsonBuildObject(
-                                        {
-                                            "system": Value(PRESTATIE_SYSTEM),
-                                            "code": F("prestatie_code"),
-                                        }
-                                    )
-                                )
-                            }
-                        ),
-                        "servicedPeriod": period,
-                        "net": money,
-                    }
-                )
-            ),
-            "total": money,
-        }
-    )
-    return JsonText(
-        JsonBuildObject(
+    resource = {
+        "resourceType": "Claim",
+        "id": Optional("id", JsonValue("claim_number"), when=has_id),
+        "meta": {"lastUpdated": Slot(_instant_sql("updated_at"))},
+        "contained": [
             {
-                "fullUrl": Case(
-                    When(has_id, then=Concat(Value(base_url), F("claim_number"))), default=None
-                ),
-                "resource": resource,
-                "search": JsonBuildObject({"mode": Value("match")}),
+                "resourceType": "Patient",
+                "id": "patient",
+                "identifier": [{"system": BSN_SYSTEM, "value": Slot(JsonValue("bsn"))}],
+                "name": [{"text": Slot(JsonValue("patient_name"))}],
+                "birthDate": Slot(JsonValue("birth_date")),
             },
-            strip_nulls=True,
-        )
+            {
+                "resourceType": "Coverage",
+                "id": "coverage",
+                "status": "active",
+                "subscriberId": Slot(JsonValue("policy_number")),
+                "beneficiary": {"reference": "#patient"},
+                "payor": [insurer],
+            },
+        ],
+        "identifier": [{"system": CLAIM_NUMBER_SYSTEM, "value": Slot(JsonValue("claim_number"))}],
+        "status": Slot(
+            Case(
+                When(status=Claim.Status.SUPERSEDED, then=Value('"cancelled"')),
+                default=Value('"active"'),
+                output_field=TextField(),
+            )
+        ),
+        "type": _coding(CLAIM_TYPE_SYSTEM, "professional"),
+        "use": "claim",
+        "patient": {"reference": "#patient"},
+        "billablePeriod": period,
+        "created": Slot(_instant_sql("created_at")),
+        "insurer": insurer,
+        "provider": {
+            "type": "Organization",
+            "identifier": {"system": AGB_SYSTEM, "value": Slot(JsonValue("provider_agb"))},
+        },
+        "priority": _coding(PRIORITY_SYSTEM, "normal"),
+        "related": Optional(
+            "related",
+            json_template(
+                [
+                    {
+                        "claim": {
+                            "type": "Claim",
+                            "identifier": {
+                                "system": CLAIM_NUMBER_SYSTEM,
+                                "value": Slot(JsonValue("replaces")),
+                            },
+                        },
+                        "relationship": _coding(RELATED_CLAIM_SYSTEM, "prior"),
+                    }
+                ]
+            ),
+            when=Q(replaces__isnull=False),
+        ),
+        "careTeam": [
+            {
+                "sequence": 1,
+                "provider": {
+                    "type": "Practitioner",
+                    "identifier": {"system": AGB_SYSTEM, "value": Slot(JsonValue("performer_agb"))},
+                },
+                "role": _coding(CARE_TEAM_ROLE_SYSTEM, "primary"),
+            }
+        ],
+        "insurance": [{"sequence": 1, "focal": True, "coverage": {"reference": "#coverage"}}],
+        "item": [
+            {
+                "sequence": 1,
+                "careTeamSequence": [1],
+                "productOrService": {
+                    "coding": [
+                        {"system": PRESTATIE_SYSTEM, "code": Slot(JsonValue("prestatie_code"))}
+                    ]
+                },
+                "servicedPeriod": period,
+                "net": money,
+            }
+        ],
+        "total": money,
+    }
+    return json_template(
+        {
+            "fullUrl": Optional(
+                "fullUrl", JsonValue(Concat(Value(base_url), F("claim_number"))), when=has_id
+            ),
+            "resource": resource,
+            "search": {"mode": "match"},
+        }
     )
 
 
@@ -193,11 +158,9 @@ def claim_search_bundle(entries: RawJSON, *, self_url: str, next_url: str | None
     return RawJSON(head[:-1] + ',"entry":' + entries.text + "}")
 
 
-def _coding_sql(system: str, code: str) -> JsonBuildObject:
-    return JsonBuildObject(
-        {"coding": JsonBuildArray(JsonBuildObject({"system": Value(system), "code": Value(code)}))}
-    )
+def _coding(system: str, code: str) -> dict:
+    return {"coding": [{"system": system, "code": code}]}
 
 
-def _instant_sql(field: str) -> LocalIsoDateTime:
-    return LocalIsoDateTime(field, seconds_only=True)
+def _instant_sql(field: str) -> JsonRaw:
+    return json_instant(LocalIsoDateTime(field, seconds_only=True))

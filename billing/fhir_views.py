@@ -16,7 +16,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from audit.models import AuditEvent
-from audit.services import audit_record, audit_record_rows
+from audit.services import audit_record, audit_record_page
 from carechain import json_sql
 from carechain.api.pagination import MAX_CLAIMS_PAGE_SIZE, StableCursorPagination
 from carechain.api.renderers import RawJSON
@@ -176,7 +176,7 @@ class ClaimSearchView(ClaimFhirView):
             entries = RawJSON.array(
                 fhir.claim_search_entry(claim, base_url=base_url) for claim in page
             )
-        audit_record_rows(
+        audit_record_page(
             who=actor,
             action=AuditEvent.Action.LIST,
             model=Claim,

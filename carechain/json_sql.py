@@ -10,8 +10,11 @@ PostgreSQL only: ``is_available()`` says whether the default database can do it.
 
 from __future__ import annotations
 
+import datetime
+import json
+
 from django.db import connection
-from django.db.models import Expression, F, Func, TextField, Value
+from django.db.models import Case, Expression, F, Func, Q, TextField, Value, When
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -76,24 +79,158 @@ class LocalIsoDateTime(Expression):
         value, value_params = compiler.compile(self.expression)
         zone = timezone.get_current_timezone_name()
         local, local_params = f"(({value}) AT TIME ZONE %s)", [*value_params, zone]
-        offset = f"({local} - (({value}) AT TIME ZONE 'UTC'))"
-        offset_params = local_params + value_params
         # Only the fraction has a dot: without microseconds it goes, as in isoformat().
         text = (
             f"TO_CHAR({local}, 'YYYY-MM-DD\"T\"HH24:MI:SS')"
             if self.seconds_only
             else f"REPLACE(TO_CHAR({local}, 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '.000000', '')"
         )
-        zero = "'Z'" if self.utc_z else "'+00:00'"
-        # Null in, null out: every part is null then.
-        sql = (
-            f"{text} || CASE SIGN(EXTRACT(EPOCH FROM {offset})) WHEN 0 THEN {zero} "
-            f"WHEN 1 THEN '+' || TO_CHAR({offset}, 'HH24:MI') "
-            f"ELSE '-' || TO_CHAR(-{offset}, 'HH24:MI') END"
-        )
-        return sql, [*local_params, *offset_params * 3]
+        # The offset is computed once (a simple CASE evaluates its operand once) and compared with
+        # the offsets the zone uses nowadays, written out here; any other (history, an odd zone)
+        # is formatted in SQL. This was three quarters of the cost of a moment (json_sql profile in
+        # docs/explain/claims_pull.md). Null in, null out: every part is null then.
+        offset = f"({local} - (({value}) AT TIME ZONE 'UTC'))"
+        offset_params = [*local_params, *value_params]
+        whens, when_params = [], []
+        for seconds in _usual_offsets(zone):
+            whens.append("WHEN MAKE_INTERVAL(secs => %s) THEN %s")
+            when_params += [seconds, _offset_text(seconds, utc_z=self.utc_z)]
+        generic = (
+            "CASE SIGN(EXTRACT(EPOCH FROM {o})) WHEN 0 THEN {zero} "
+            "WHEN 1 THEN '+' || TO_CHAR({o}, 'HH24:MI') ELSE '-' || TO_CHAR(-{o}, 'HH24:MI') END"
+        ).format(o=offset, zero="'Z'" if self.utc_z else "'+00:00'")
+        sql = f"{text} || CASE {offset} {' '.join(whens)} ELSE {generic} END"
+        return sql, [*local_params, *offset_params, *when_params, *offset_params * 3]
+
+
+def _usual_offsets(zone: str) -> list[int]:
+    """The UTC offsets (seconds) of ``zone`` in winter and summer of this year and the next."""
+    import zoneinfo
+
+    tz = zoneinfo.ZoneInfo(zone)
+    year = datetime.date.today().year
+    found = []
+    for y in (year, year + 1):
+        for month in (1, 7):
+            offset = datetime.datetime(y, month, 1, 12, tzinfo=tz).utcoffset()
+            seconds = int(offset.total_seconds())
+            if seconds not in found and seconds % 60 == 0:
+                found.append(seconds)
+    return found
+
+
+def _offset_text(seconds: int, *, utc_z: bool) -> str:
+    if seconds == 0:
+        return "Z" if utc_z else "+00:00"
+    sign = "+" if seconds > 0 else "-"
+    hours, minutes = divmod(abs(seconds) // 60, 60)
+    return f"{sign}{hours:02d}:{minutes:02d}"
 
 
 def decimal_text(field: str) -> Cast:
     """A numeric column as its text (``268.00``): DRF writes decimals as strings."""
     return Cast(field, output_field=TextField())
+
+
+# -- documents written from a template ------------------------------------------------------------
+class JsonValue(Func):
+    """A value as JSON text (``to_json``: strings quoted and escaped, dates ISO); null as ``null``."""
+
+    template = "COALESCE(TO_JSON(%(expressions)s)::text, 'null')"
+    output_field = TextField()
+
+
+class JsonRaw(Func):
+    """An expression whose text is already JSON (a number's text, a quoted ISO moment)."""
+
+    template = "%(expressions)s"
+    output_field = TextField()
+
+
+class _Concat(Func):
+    """``concat()``: one call joins every piece (a null piece is empty)."""
+
+    function = "CONCAT"
+    output_field = TextField()
+
+
+class Optional:
+    """A key that is left out when ``when`` is false (FHIR has no nulls): ``{mark: Optional(...)}``
+    in a template, where the key and its value are written only for the rows that have one."""
+
+    def __init__(self, key: str, value: Expression, *, when: Q):
+        self.key, self.value, self.when = key, value, when
+
+
+class Slot:
+    """Where a row's value goes in a ``json_template`` document."""
+
+    def __init__(self, value: Expression):
+        self.value = value
+
+
+def json_template(document: dict) -> Expression:
+    """The document as JSON text, written by PostgreSQL as one ``concat()`` of the constant JSON
+    between the values and each row's values (``Slot``; ``Optional`` keys).
+
+    ``json_build_object`` builds every nested object of every row anew, constant ones included: a
+    FHIR Claim of ~50 objects cost about 110 µs a row (docs/explain/claims_pull.md). Here the
+    constant parts are written once, in Python, and each row costs what its ~15 values cost. An
+    ``Optional`` must not be the last key of its object (its comma comes after it).
+    """
+    pieces: dict[str, Expression] = {}
+
+    def mark(node):
+        if isinstance(node, dict):
+            out = {}
+            for key, value in node.items():
+                if isinstance(value, Optional):
+                    name = f"\x00{len(pieces)}\x00"
+                    pieces[name] = value
+                    out[name] = None
+                else:
+                    out[key] = mark(value)
+            return out
+        if isinstance(node, list):
+            return [mark(item) for item in node]
+        if isinstance(node, Slot):
+            name = f"\x00{len(pieces)}\x00"
+            pieces[name] = node.value
+            return name
+        return node
+
+    text = json.dumps(mark(document), separators=(",", ":"), ensure_ascii=False)
+    parts: list[Expression] = []
+    rest = text
+    while pieces:
+        position, name, pattern = min(
+            (rest.find(p), name, p)
+            for name, piece in pieces.items()
+            for p in [
+                f"{json.dumps(name)}:null," if isinstance(piece, Optional) else json.dumps(name)
+            ]
+            if rest.find(p) >= 0
+        )
+        piece = pieces.pop(name)
+        if rest[:position]:
+            parts.append(Value(rest[:position]))
+        if isinstance(piece, Optional):
+            key = json.dumps(piece.key) + ":"
+            parts.append(
+                Case(
+                    When(piece.when, then=_Concat(Value(key), piece.value, Value(","))),
+                    default=Value(""),
+                    output_field=TextField(),
+                )
+            )
+        else:
+            parts.append(piece)
+        rest = rest[position + len(pattern) :]
+    if rest:
+        parts.append(Value(rest))
+    return _Concat(*parts)
+
+
+def json_instant(expression: Expression) -> JsonRaw:
+    """A moment (``LocalIsoDateTime``) as a JSON string: its text holds no character to escape."""
+    return JsonRaw(_Concat(Value('"'), expression, Value('"')))

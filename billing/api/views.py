@@ -19,7 +19,7 @@ from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 
 from audit.models import AuditEvent
-from audit.services import audit_record, audit_record_rows
+from audit.services import audit_record, audit_record_page
 from carechain import json_sql
 from carechain.access import Actor
 from carechain.api.pagination import MAX_CLAIMS_PAGE_SIZE, StableCursorPagination
@@ -137,7 +137,7 @@ class ClaimViewSet(viewsets.GenericViewSet):
             page = self.paginate_queryset(claims_found)
             touched = [(claim.patient_id, claim.pk) for claim in page]
             results = ClaimOutput(page, many=True).data
-        audit_record_rows(
+        audit_record_page(
             who=self.actor,
             action=AuditEvent.Action.LIST,
             model=Claim,
