@@ -125,7 +125,6 @@ _EXACT = {
     "letters resumed": _("campaign letters resumed"),
     "campaign letter (batch)": _("campaign letter printed (in the batch)"),
     "campaign answers to confirm": _("campaign answers to confirm"),
-    "FHIR Claim search": _("FHIR Claim search"),
 }
 
 _PATTERNS = [
