@@ -70,6 +70,7 @@ _EXACT = {
     "referral form: found by BSN": _("referral form: patient found by BSN"),
     "api patient list": _("patient list via the REST API"),
     "api referral list": _("referral list via the REST API"),
+    "api coach list": _("list of the provider's coaches via the REST API"),
     "api referral create: repeated external_id": _(
         "referral via the REST API sent again (same external identifier)"
     ),
