@@ -205,7 +205,12 @@ class Location(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.practice.name}, {self.name}"
+        return self.display_name(self.practice.name, self.name)
+
+    @staticmethod
+    def display_name(practice_name: str, name: str) -> str:
+        """``str(location)`` from the columns, for list pages that read values."""
+        return f"{practice_name}, {name}"
 
 
 class User(AbstractUser):

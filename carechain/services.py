@@ -254,6 +254,20 @@ def coaches_of_providers(provider_ids) -> list:
     ]
 
 
+def coach_choices_of_providers(provider_ids) -> list[tuple[int, str]]:
+    """``coaches_of_providers`` as (user id, name) pairs, for a filter's options."""
+    from .models import Membership, Role, User
+
+    return [
+        (user_id, User.display_name(first_name, last_name, username))
+        for user_id, first_name, last_name, username in Membership.objects.filter(
+            organisation_id__in=list(provider_ids), role=Role.COACH, is_active=True
+        )
+        .order_by("user__last_name")
+        .values_list("user_id", "user__first_name", "user__last_name", "user__username")
+    ]
+
+
 def coach_of_provider(*, provider_id, user_id):
     """The user as an active coach of the provider, or a form error on the coach field."""
     from .models import Membership, Role

@@ -6,13 +6,24 @@ import datetime
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Case,
+    DateField,
+    DateTimeField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+)
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carechain.access import Actor
-from carechain.models import Patient, User
+from carechain.models import Location, Patient, Practice, User
 from carechain.rows import choice_labels, dmy, url_for_pk
+from carechain.services import coach_choices_of_providers
 from carechain.validators import normalise_bsn
 
 from .access import escalations_for_poh_ggz, trajectories_for
@@ -32,10 +43,26 @@ CONTACT_INTERVAL = datetime.timedelta(days=14)
 ESCALATION_REPORT_WITHIN = datetime.timedelta(days=28)
 
 
+# What the coach does next, by kind; lazily translated, so each page translates each kind once.
+ACTION_LABELS = {
+    "first_contact": _("first contact"),
+    "intake": _("intake"),
+    "quit_date": _("quit date"),
+    "next_contact": _("next contact"),
+    "ggz_report": _("report back from the POH-GGZ"),
+    "follow_up_call": _("follow-up call"),
+    "": "",
+}
+
+
 @dataclass(frozen=True)
 class NextAction:
-    label: str
+    kind: str
     due: datetime.date | None
+
+    @property
+    def label(self) -> str:
+        return ACTION_LABELS[self.kind]
 
     def overdue(self, today: datetime.date) -> bool:
         return self.due is not None and self.due < today
@@ -111,11 +138,21 @@ def caseload(
             )
     return (
         qs.annotate(
-            next_appointment_at=Subquery(next_appointment.values("starts_at")[:1]),
-            # A correlated subquery, not Max() over a join: no GROUP BY over the whole scope.
-            last_contact_date=Subquery(latest_date.values("date")[:1]),
+            # Correlated subqueries, not Max() over a join: no GROUP BY over the whole scope. Each
+            # only for the states whose next action reads it (a CASE runs its subquery only when
+            # its branch is taken): on a coach's page about half of the 800 lookups.
+            next_appointment_at=_only_in(
+                [T.INTAKE_PLANNED, T.COUNSELLING],
+                Subquery(next_appointment.values("starts_at")[:1]),
+                DateTimeField(),
+            ),
+            last_contact_date=_only_in(
+                [T.COUNSELLING], Subquery(latest_date.values("date")[:1]), DateField()
+            ),
             latest_status=Subquery(latest_contact.values("smoking_status")[:1]),
-            escalated_at=Subquery(open_escalation.values("created_at")[:1]),
+            escalated_at=_only_in(
+                [T.ESCALATED], Subquery(open_escalation.values("created_at")[:1]), DateTimeField()
+            ),
         )
         .values(
             *CASELOAD_COLUMNS,
@@ -126,6 +163,10 @@ def caseload(
         )
         .order_by("state_changed_at", "pk")
     )
+
+
+def _only_in(states: list[str], value: Subquery, output_field) -> Case:
+    return Case(When(state__in=states, then=value), default=None, output_field=output_field)
 
 
 def next_action(row: Mapping) -> NextAction:
@@ -139,23 +180,23 @@ def next_action(row: Mapping) -> NextAction:
     state = row["state"]
     if state == T.INTAKE_PLANNED:
         if row["referral__first_contact_at"] is None and appointment_day is None:
-            return NextAction(_("first contact"), row["referral__first_contact_due"])
-        return NextAction(_("intake"), appointment_day)
+            return NextAction("first_contact", row["referral__first_contact_due"])
+        return NextAction("intake", appointment_day)
     if state == T.INTAKE_DONE:
-        return NextAction(_("quit date"), row["quit_date"])
+        return NextAction("quit_date", row["quit_date"])
     if state == T.COUNSELLING:
         if appointment_day:
-            return NextAction(_("next contact"), appointment_day)
+            return NextAction("next_contact", appointment_day)
         last = row["last_contact_date"] or row["intake_date"]
-        return NextAction(_("next contact"), last + CONTACT_INTERVAL if last else None)
+        return NextAction("next_contact", last + CONTACT_INTERVAL if last else None)
     if state == T.ESCALATED:
         started = row["escalated_at"]
         return NextAction(
-            _("report back from the POH-GGZ"),
+            "ggz_report",
             timezone.localdate(started + ESCALATION_REPORT_WITHIN) if started else None,
         )
     if state in (T.END_OF_TREATMENT, T.FOLLOW_UP_DUE):
-        return NextAction(_("follow-up call"), row["follow_up_due"])
+        return NextAction("follow_up_call", row["follow_up_due"])
     return NextAction("", None)
 
 
@@ -166,15 +207,12 @@ def caseload_rows(trajectories: Iterable[Mapping]) -> list[dict]:
     detail_url = url_for_pk("trajectory-detail")
     state_labels = choice_labels(T)
     status_labels = choice_labels(SmokingStatus)
-    labels: dict[object, str] = {}  # each lazily translated action label once per page
+    action_labels = {kind: str(label) for kind, label in ACTION_LABELS.items()}
     full_name = Patient.compose_full_name
     coach_name = User.display_name
     rows = []
     for t in trajectories:
         action = next_action(t)
-        action_label = labels.get(action.label)
-        if action_label is None:
-            action_label = labels[action.label] = str(action.label)
         state = t["state"]
         rows.append(
             {
@@ -195,7 +233,7 @@ def caseload_rows(trajectories: Iterable[Mapping]) -> list[dict]:
                 "days_in_state": (now - t["state_changed_at"]).days,
                 "latest_status": status_labels[t["latest_status"]] if t["latest_status"] else "",
                 "action": action,
-                "action_label": action_label,
+                "action_label": action_labels[action.kind],
                 "due": dmy(action.due),
                 "overdue": action.overdue(today),
                 "coach": coach_name(
@@ -206,6 +244,29 @@ def caseload_rows(trajectories: Iterable[Mapping]) -> list[dict]:
             }
         )
     return rows
+
+
+def caseload_filter_choices(provider_ids) -> dict[str, list[tuple[int, str]]]:
+    """The caseload filter's coaches, locations and practices as (id, label) pairs."""
+    locations = (
+        Location.objects.filter(provider_id__in=provider_ids, is_active=True)
+        .order_by("practice__name", "name")
+        .values_list("pk", "practice__name", "name")
+    )
+    practices = (
+        Practice.objects.filter(
+            Q(zorggroep__smr_provider_id__in=provider_ids)
+            | Q(locations__provider_id__in=provider_ids)
+        )
+        .distinct()
+        .order_by("name")
+        .values_list("pk", "name")
+    )
+    return {
+        "coaches": coach_choices_of_providers(provider_ids),
+        "locations": [(pk, Location.display_name(p, name)) for pk, p, name in locations],
+        "practices": list(practices),
+    }
 
 
 def trajectory_page(actor: Actor, pk) -> Trajectory:

@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from audit.models import AuditEvent
 from audit.services import Touch, audit_record, audit_record_many, audit_record_rows
 from carechain.access import Actor, role_required
-from carechain.models import Location, Practice, Role
+from carechain.models import Location, Role
 from carechain.services import coaches_of_providers
 
 from . import forms, queries, services
@@ -75,16 +74,8 @@ def caseload(request):
             "coach_param": coach_param,
             "is_planner": is_planner,
             "states": [(s, T(s).label) for s in queries.CASELOAD_STATES],
-            "coaches": _coaches(provider_ids),
-            "locations": Location.objects.filter(
-                provider_id__in=provider_ids, is_active=True
-            ).select_related("practice"),
-            "practices": Practice.objects.filter(
-                Q(zorggroep__smr_provider_id__in=provider_ids)
-                | Q(locations__provider_id__in=provider_ids)
-            )
-            .distinct()
-            .order_by("name"),
+            "selected_coach": filters["coach_id"] if coach_param != "me" else None,
+            **queries.caseload_filter_choices(provider_ids),
         },
     )
 

@@ -55,7 +55,12 @@ def test_coach_intake_contact_escalation_and_poh_ggz_report_back(live_server):
         page.click("text=Uitloggen")
 
         login(page, live_server.url, "coach.anna", demo.DEMO_PASSWORD)
-        page.goto(url)
+        page.click("nav >> text=Caseload")
+        assert "Mijn caseload" in page.inner_text("h1")
+        assert "begeleiding" in page.inner_text("tr:has-text('Gerda Stoppel')")
+        page.screenshot(path=str(ARTIFACTS / "caseload-coach.png"), full_page=True)
+        page.click("text=Gerda Stoppel")
+        assert page.url == url
         assert "begeleiding" in page.inner_text("#state")
         assert "beter voorbereid" in page.inner_text("main")
         page.screenshot(path=str(ARTIFACTS / "trajectory-back-in-counselling.png"), full_page=True)

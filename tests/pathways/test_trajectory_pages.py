@@ -213,3 +213,64 @@ def test_two_coaches_acting_at_once_never_overwrite_each_other(postgresql_only, 
     assert sorted(outcomes) == ["changed_meanwhile", "ok"]
     trajectory = Trajectory.objects.get(pk=trajectory.pk)
     assert trajectory.events.filter(action__in=["escalate", "end_treatment"]).count() == 1
+
+
+def test_planner_filters_the_caseload_by_coach_and_sees_the_coach_column(
+    client, chain, coach, planner
+):
+    colleague = factories.member(
+        "coach", chain.provider, user__first_name="Bea", user__last_name="Collega"
+    )
+    factories.trajectory_in(
+        "counselling",
+        coach=coach,
+        referral__patient=factories.PatientFactory(practice=chain.practice_a, last_name="Eigen"),
+    )
+    factories.trajectory_in(
+        "intake_done",
+        coach=colleague,
+        referral__patient=factories.PatientFactory(
+            practice=chain.practice_a, last_name="<i>Schuin</i>"
+        ),
+    )
+    client.force_login(planner)
+    everyone = client.get(reverse("caseload"))
+    assert len(everyone.context["rows"]) == 2
+    response = client.get(reverse("caseload"), {"coach": colleague.pk})
+    html = response.content.decode()
+    assert [row["coach"] for row in response.context["rows"]] == ["Bea Collega"]
+    assert f'<option value="{colleague.pk}" selected>Bea Collega</option>' in html
+    assert "<td>Bea Collega</td>" in html  # the planner's coach column
+    assert "&lt;i&gt;Schuin&lt;/i&gt;" in html and "<i>Schuin</i>" not in html
+    assert "Eigen" not in html
+
+
+def test_the_reminders_box_on_the_caseload_is_one_query_however_many_reminders(
+    client, chain, coach
+):
+    from reminders.models import Reminder
+
+    def remind(n):
+        for _ in range(n):
+            trajectory = factories.trajectory_in(
+                "end_of_treatment",
+                coach=coach,
+                referral__patient=factories.PatientFactory(practice=chain.practice_a),
+            )
+            Reminder.objects.create(
+                key=f"call-{trajectory.pk}",
+                kind=Reminder.Kind.FOLLOW_UP_CALL,
+                provider=chain.provider,
+                user=coach,
+                trajectory=trajectory,
+                due=datetime.date(2026, 1, 5),
+            )
+
+    remind(1)
+    client.force_login(coach)
+    baseline, response = _caseload_queries(client)
+    assert "05-01-2026 · " in response.content.decode()
+    remind(4)
+    queries, response = _caseload_queries(client)
+    assert queries == baseline
+    assert response.content.decode().count("05-01-2026 · ") == 5
