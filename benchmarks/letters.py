@@ -12,7 +12,10 @@ one file per message). Its rate is N divided by the time from the first letter q
 one marked sent (the rows' own timestamps).
 
 The anchor is ``weasyprint.HTML(string=html).write_pdf()`` on the HTML of the same letter, N
-times in this process. Fairness: the worker and its pool child are pinned to core 1 with
+times in this process. The worker keeps one WeasyPrint ``FontConfiguration`` per process
+(``carechain/pdf.py``), which the plain call builds anew for every document; the notes also give
+bare WeasyPrint with one kept configuration and the ratio against that, so that what the outbox
+itself costs stays visible. Fairness: the worker and its pool child are pinned to core 1 with
 ``taskset``; this process pins itself to core 1 too while it renders the anchor (the worker is
 idle then, blocked on Redis) and to core 0 while it waits for the worker (PostgreSQL and Redis run
 where the scheduler puts them, as in production). Rounds alternate anchor, app, anchor, app...;
@@ -48,8 +51,9 @@ def letter_html() -> str:
     return render_letter_html(FeedbackLetter.objects.order_by("pk").first())
 
 
-def bare_rate(html: str, count: int) -> float:
-    """Letters per second of WeasyPrint alone, on the worker's core."""
+def bare_rate(html: str, count: int, *, font_config=None) -> float:
+    """Letters per second of WeasyPrint alone, on the worker's core: the plain call (a new font
+    set-up per document), or with one ``FontConfiguration`` kept, as the worker keeps one."""
     from django.conf import settings
     from weasyprint import HTML
 
@@ -57,7 +61,7 @@ def bare_rate(html: str, count: int) -> float:
     try:
         started = time.perf_counter()
         for _ in range(count):
-            HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+            HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(font_config=font_config)
         return count / (time.perf_counter() - started)
     finally:
         pin(COORDINATOR_CPU)
@@ -100,10 +104,15 @@ def main() -> None:
         workers.start(cpu=WORKER_CPU)
         _, warm = outbox_rate(referral_ids[:3], "warm-up", timeout=300)  # imports, fonts
         html = letter_html()
+        from weasyprint.text.fonts import FontConfiguration
+
+        kept = FontConfiguration()
         bare_rate(html, 3)
-        all_ids, apps, anchors = list(warm), [], []
+        bare_rate(html, 3, font_config=kept)
+        all_ids, apps, anchors, kept_anchors = list(warm), [], [], []
         for round_ in range(rounds):
             anchors.append(bare_rate(html, count))
+            kept_anchors.append(bare_rate(html, count, font_config=kept))
             rate, ids = outbox_rate(referral_ids, f"round-{round_}")
             apps.append(rate)
             all_ids += ids
@@ -129,7 +138,11 @@ def main() -> None:
                 + ", ".join(f"{r:.2f}" for r in apps)
                 + "; anchor rounds "
                 + ", ".join(f"{r:.2f}" for r in anchors)
-                + f"; worker and anchor pinned to core {WORKER_CPU}"
+                + "; bare WeasyPrint with one kept FontConfiguration "
+                + ", ".join(f"{r:.2f}" for r in kept_anchors)
+                + f" (median {statistics.median(kept_anchors):.2f}/s, app ratio to it "
+                + f"{statistics.median(apps) / statistics.median(kept_anchors):.2f})"
+                + f"; worker and anchors pinned to core {WORKER_CPU}"
             ),
         )
     )

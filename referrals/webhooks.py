@@ -55,20 +55,19 @@ def webhook_create(*, organisation, url: str) -> tuple[Webhook, str]:
 def webhooks_queue(*, referral_id: int, event: str) -> list[WebhookDelivery]:
     """Inside the changing transaction: one outbox row per active webhook of the referring
     practice and its zorggroep; each is sent after commit."""
-    referral = (
-        Referral.objects.select_related("practice")
-        .only("pk", "public_id", "practice_id", "practice__zorggroep_id")
-        .get(pk=referral_id)
-    )
+    # One query when nobody registered a webhook (most changes): the hooks are looked up through
+    # the referral, which is loaded only when there is something to send.
+    referral_rows = Referral.objects.filter(pk=referral_id)
     hooks = list(
         Webhook.objects.filter(
-            Q(organisation_id=referral.practice_id)
-            | Q(organisation_id=referral.practice.zorggroep_id),
+            Q(organisation_id__in=referral_rows.values("practice_id"))
+            | Q(organisation_id__in=referral_rows.values("practice__zorggroep_id")),
             is_active=True,
         )
     )
     if not hooks:
         return []
+    referral = Referral.objects.only("pk", "public_id").get(pk=referral_id)
     deliveries = [
         WebhookDelivery(webhook=hook, referral=referral, event=event, body="") for hook in hooks
     ]
