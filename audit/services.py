@@ -175,6 +175,8 @@ def audit_record_rows(
         "object_type": object_type,
         "detail": detail[:300],
         "ip": who.ip,
+        "patient_count": 0,  # a row per record: no page's patients (the columns have no default)
+        "object_ids": "",
     }
     with transaction.atomic():
         chain, prev = _lock_chain()

@@ -231,6 +231,12 @@ def json_template(document: dict) -> Expression:
     return _Concat(*parts)
 
 
+class _QuotedOrNull(Func):
+    template = "COALESCE('\"' || %(expressions)s || '\"', 'null')"
+    output_field = TextField()
+
+
 def json_instant(expression: Expression) -> JsonRaw:
-    """A moment (``LocalIsoDateTime``) as a JSON string: its text holds no character to escape."""
-    return JsonRaw(_Concat(Value('"'), expression, Value('"')))
+    """A moment (``LocalIsoDateTime``) as a JSON string (its text holds no character to escape),
+    null as ``null``."""
+    return JsonRaw(_QuotedOrNull(expression))
