@@ -99,6 +99,18 @@ def _lock_chain() -> tuple[int, str]:
     return chain, last or GENESIS_HASH
 
 
+def _who_fields(who: Who) -> dict:
+    """Who acted, as every audit row stores it (cut to the columns' lengths)."""
+    return {
+        "channel": who.channel,
+        "user_id": who.audit_user_id,
+        "username": who.audit_username[:150],
+        "api_key": who.audit_api_key[:150],
+        "roles": who.audit_roles[:200],
+        "organisation": who.audit_organisation[:300],
+    }
+
+
 def _claim(preferred: int, chains: int) -> int:
     with connection.cursor() as cursor:
         if chains > 1:
@@ -124,12 +136,7 @@ def audit_record_many(*, who: Who, action: str, touches: Iterable[Touch]) -> lis
             event = AuditEvent(
                 at=now,
                 action=action,
-                channel=who.channel,
-                user_id=who.audit_user_id,
-                username=who.audit_username[:150],
-                api_key=who.audit_api_key[:150],
-                roles=who.audit_roles[:200],
-                organisation=who.audit_organisation[:300],
+                **_who_fields(who),
                 patient_id=touch.patient_id,
                 object_type=touch.obj._meta.label_lower if touch.obj is not None else "",
                 object_id=str(touch.obj.pk) if touch.obj is not None else "",
@@ -166,12 +173,7 @@ def audit_record_rows(
     constant = {
         "at": timezone.now(),
         "action": action,
-        "channel": who.channel,
-        "user_id": who.audit_user_id,
-        "username": who.audit_username[:150],
-        "api_key": who.audit_api_key[:150],
-        "roles": who.audit_roles[:200],
-        "organisation": who.audit_organisation[:300],
+        **_who_fields(who),
         "object_type": object_type,
         "detail": detail[:300],
         "ip": who.ip,
@@ -208,12 +210,7 @@ def audit_record_page(
     event = AuditEvent(
         at=timezone.now(),
         action=action,
-        channel=who.channel,
-        user_id=who.audit_user_id,
-        username=who.audit_username[:150],
-        api_key=who.audit_api_key[:150],
-        roles=who.audit_roles[:200],
-        organisation=who.audit_organisation[:300],
+        **_who_fields(who),
         patient_id=None,
         object_type=model._meta.label_lower,
         detail=detail[:300],
