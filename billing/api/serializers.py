@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from carechain.api.serializers import AgbCodeField
+from carechain.api.serializers import AgbCodeField, StrictCharField
 
 from ..claims import MAX_ANSWERS, Outcome
 from ..models import Claim
@@ -102,15 +102,15 @@ class ClaimConflictOutput(serializers.Serializer):
 
 
 class ClaimAnswerInput(serializers.Serializer):
-    claim_number = serializers.CharField(max_length=30)
+    claim_number = StrictCharField(max_length=30)
     outcome = ClaimOutcomeField()
-    reason_code = serializers.CharField(
+    reason_code = StrictCharField(
         max_length=10,
         allow_blank=True,
         default="",
         help_text=_("Required when rejected: a code from the rejection reasons (Vektis-style)."),
     )
-    reason_text = serializers.CharField(
+    reason_text = StrictCharField(
         max_length=500,
         allow_blank=True,
         default="",
@@ -128,9 +128,9 @@ class ClaimResubmitInput(serializers.Serializer):
     amount = serializers.DecimalField(
         max_digits=9, decimal_places=2, min_value=0, required=False, coerce_to_string=True
     )
-    policy_number = serializers.CharField(max_length=30, required=False)
-    bsn = serializers.CharField(max_length=20, required=False)
-    patient_name = serializers.CharField(max_length=200, required=False)
+    policy_number = StrictCharField(max_length=30, required=False)
+    bsn = StrictCharField(max_length=20, required=False)
+    patient_name = StrictCharField(max_length=200, required=False)
     birth_date = serializers.DateField(required=False)
     performer_agb = AgbCodeField(required=False)
     start_date = serializers.DateField(required=False)

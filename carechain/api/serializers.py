@@ -23,11 +23,24 @@ class ErrorOutput(serializers.Serializer):
 UUID_PATTERN = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
 
+class StrictCharField(serializers.CharField):
+    """A text field that takes only a JSON string.
+
+    DRF's ``CharField`` turns a number into its text (``{"reason": 0}`` would store "0"); the
+    schema says "string", so a number, list or object is the client's mistake and a 400.
+    """
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 # -- identifier fields: the schema states their shape, so a client (and a fuzzer) can know it -------
 
 
 @extend_schema_field({"type": "string", "pattern": "^[0-9]{8}$", "example": "01051234"})
-class AgbCodeField(serializers.CharField):
+class AgbCodeField(StrictCharField):
     """An AGB code (8 digits); which organisation or person it names is checked where it is used."""
 
     def __init__(self, **kwargs):
@@ -36,7 +49,7 @@ class AgbCodeField(serializers.CharField):
 
 
 @extend_schema_field({"type": "string", "pattern": "^[0-9]{4}$", "example": "9101"})
-class UzoviCodeField(serializers.CharField):
+class UzoviCodeField(StrictCharField):
     """A UZOVI code (4 digits) of an insurer."""
 
     def __init__(self, **kwargs):
@@ -95,7 +108,7 @@ class PatientOutput(serializers.ModelSerializer):
 
 class InsuranceInput(serializers.Serializer):
     uzovi = UzoviCodeField()
-    policy_number = serializers.CharField(max_length=30)
+    policy_number = StrictCharField(max_length=30)
     valid_from = serializers.DateField()
     valid_to = serializers.DateField(required=False, allow_null=True)
 
@@ -118,21 +131,21 @@ class EnrolmentInput(serializers.Serializer):
 class PatientInput(serializers.Serializer):
     """A new patient; ketenzorg enrolments are with the zorggroep of the patient's practice."""
 
-    bsn = serializers.CharField(max_length=20)
+    bsn = StrictCharField(max_length=20)
     practice_agb = AgbCodeField()
-    initials = serializers.CharField(max_length=20, required=False, allow_blank=True)
-    first_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    name_prefix = serializers.CharField(max_length=20, required=False, allow_blank=True)
-    last_name = serializers.CharField(max_length=100)
+    initials = StrictCharField(max_length=20, required=False, allow_blank=True)
+    first_name = StrictCharField(max_length=100, required=False, allow_blank=True)
+    name_prefix = StrictCharField(max_length=20, required=False, allow_blank=True)
+    last_name = StrictCharField(max_length=100)
     birth_date = serializers.DateField()
     gender = serializers.ChoiceField(choices=Patient.Gender.choices, required=False)
-    phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    phone = StrictCharField(max_length=20, required=False, allow_blank=True)
     email = serializers.EmailField(required=False, allow_blank=True)
-    address = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    postal_code = serializers.CharField(max_length=7, required=False, allow_blank=True)
-    city = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    address = StrictCharField(max_length=200, required=False, allow_blank=True)
+    postal_code = StrictCharField(max_length=7, required=False, allow_blank=True)
+    city = StrictCharField(max_length=100, required=False, allow_blank=True)
     best_time_to_call = serializers.ChoiceField(choices=Patient.CallTime.choices, required=False)
-    call_note = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    call_note = StrictCharField(max_length=200, required=False, allow_blank=True)
     insurances = InsuranceInput(many=True, required=False)
     ketenzorg_enrolments = EnrolmentInput(many=True, required=False)
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from carechain.api.serializers import AgbCodeField
+from carechain.api.serializers import AgbCodeField, StrictCharField
 from carechain.models import KetenzorgEnrolment, Patient, Practice, Provider, User
 from carechain.validators import normalise_bsn, validate_bsn
 
@@ -58,7 +58,15 @@ class DeclineReasonField(_ChoiceOrNull):
 
 @extend_schema_field({"type": "boolean", "enum": [True]})
 class ConsentField(serializers.BooleanField):
-    """A consent that must be given: the schema says so, false is a 400 with a clear message."""
+    """A consent that must be given: the schema says so, false is a 400 with a clear message.
+
+    Only JSON ``true`` is consent: DRF's ``BooleanField`` would also take 1, "yes" or "on".
+    """
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return super().to_internal_value(data)
 
 
 # -- input ----------------------------------------------------------------------------------------
@@ -67,18 +75,18 @@ class ConsentField(serializers.BooleanField):
 class ReferralPatientInput(serializers.Serializer):
     """The referred patient. A known BSN is that patient: its practice and contact details update."""
 
-    bsn = serializers.CharField(max_length=20, help_text=_("Burgerservicenummer (11-proef)."))
-    initials = serializers.CharField(max_length=20, required=False, allow_blank=True)
-    first_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    name_prefix = serializers.CharField(max_length=20, required=False, allow_blank=True)
-    last_name = serializers.CharField(max_length=100)
+    bsn = StrictCharField(max_length=20, help_text=_("Burgerservicenummer (11-proef)."))
+    initials = StrictCharField(max_length=20, required=False, allow_blank=True)
+    first_name = StrictCharField(max_length=100, required=False, allow_blank=True)
+    name_prefix = StrictCharField(max_length=20, required=False, allow_blank=True)
+    last_name = StrictCharField(max_length=100)
     birth_date = serializers.DateField()
     gender = serializers.ChoiceField(choices=Patient.Gender.choices, required=False)
-    phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    phone = StrictCharField(max_length=20, required=False, allow_blank=True)
     email = serializers.EmailField(required=False, allow_blank=True)
-    address = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    postal_code = serializers.CharField(max_length=7, required=False, allow_blank=True)
-    city = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    address = StrictCharField(max_length=200, required=False, allow_blank=True)
+    postal_code = StrictCharField(max_length=7, required=False, allow_blank=True)
+    city = StrictCharField(max_length=100, required=False, allow_blank=True)
 
     def validate_bsn(self, value):
         value = normalise_bsn(value)
@@ -110,7 +118,7 @@ class ReferralCreateInput(serializers.Serializer):
         required=False,
         help_text=_("AGB code of the SMR provider; default: the zorggroep's contracted provider."),
     )
-    external_id = serializers.CharField(
+    external_id = StrictCharField(
         max_length=100,
         required=False,
         allow_blank=True,
@@ -119,10 +127,10 @@ class ReferralCreateInput(serializers.Serializer):
             "referral already made (200) instead of making a second one."
         ),
     )
-    referrer_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    referrer_name = StrictCharField(max_length=200, required=False, allow_blank=True)
     referrer_agb = AgbCodeField(required=False)
     patient = ReferralPatientInput()
-    reason = serializers.CharField(max_length=4000)
+    reason = StrictCharField(max_length=4000)
     cigarettes_per_day = serializers.IntegerField(min_value=0, max_value=200)
     years_smoked = serializers.IntegerField(
         min_value=0, max_value=100, required=False, allow_null=True
@@ -141,7 +149,7 @@ class ReferralCreateInput(serializers.Serializer):
         ),
     )
     best_time_to_call = serializers.ChoiceField(choices=Patient.CallTime.choices, required=False)
-    call_note = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    call_note = StrictCharField(max_length=200, required=False, allow_blank=True)
     consent_data_exchange = ConsentField(
         help_text=_("The patient agrees that provider and practice exchange data; must be true.")
     )
@@ -177,12 +185,12 @@ class ReferralCreateInput(serializers.Serializer):
 
 
 class ReferralNoteInput(serializers.Serializer):
-    note = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    note = StrictCharField(max_length=500, required=False, allow_blank=True)
 
 
 class ReferralDeclineInput(serializers.Serializer):
     reason = DeclineReasonField()
-    note = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    note = StrictCharField(max_length=500, required=False, allow_blank=True)
 
 
 class ReferralAssignInput(serializers.Serializer):
@@ -227,14 +235,14 @@ class ContactAttemptInput(serializers.Serializer):
         choices=ContactAttempt.Method.choices, default=ContactAttempt.Method.PHONE
     )
     result = serializers.ChoiceField(choices=ContactAttempt.Result.choices)
-    note = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    note = StrictCharField(max_length=500, required=False, allow_blank=True)
     at = serializers.DateTimeField(
         required=False, help_text=_("When the attempt was made; default: now. Not in the future.")
     )
 
 
 class ReferralCancellationInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=500)
+    reason = StrictCharField(max_length=500)
 
 
 # -- output ---------------------------------------------------------------------------------------

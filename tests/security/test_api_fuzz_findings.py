@@ -10,7 +10,13 @@ from drf_spectacular.validation import validate_schema
 from carechain.validators import validate_agb, validate_uzovi
 from referrals.models import Referral
 from tests import factories
-from tests.referrals.api_support import intake_key, referral_body, referral_of, referral_pks
+from tests.referrals.api_support import (
+    action_url,
+    intake_key,
+    referral_body,
+    referral_of,
+    referral_pks,
+)
 
 REFERRALS = "/api/referrals/"
 CLAIMS = "/api/claims/"
@@ -192,3 +198,42 @@ def test_consent_false_is_still_refused_with_its_message(api, chain, practice_he
     body = referral_body(chain.practice_a, consent_data_exchange=False)
     response = api.post(REFERRALS, body, format="json", **practice_headers)
     assert response.status_code == 400 and "consent_data_exchange" in response.json()
+
+
+# -- a number where the schema says string ---------------------------------------------------------
+def test_a_number_as_the_cancellation_reason_is_a_400_and_changes_nothing(
+    api, chain, practice_headers
+):
+    referral = referral_of(chain.practice_a)
+    url = action_url(referral, "request-cancellation")
+    response = api.post(url, {"reason": 0}, format="json", **practice_headers)
+    assert response.status_code == 400
+    assert "reason" in response.json()
+    assert Referral.objects.get(pk=referral.pk).state == referral.state
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"reason": 12}, "reason"),
+        ({"practice_agb": 1051234}, "practice_agb"),
+        ({"consent_data_exchange": 1}, "consent_data_exchange"),
+        ({"consent_data_exchange": "yes"}, "consent_data_exchange"),
+    ],
+)
+def test_a_number_in_a_referrals_text_field_is_a_400_and_creates_nothing(
+    api, chain, practice_headers, overrides, field
+):
+    body = referral_body(chain.practice_a, **overrides)
+    response = api.post(REFERRALS, body, format="json", **practice_headers)
+    assert response.status_code == 400 and field in response.json()
+    assert not Referral.objects.exists()
+
+
+def test_a_number_as_the_patients_bsn_is_a_400(api, chain, practice_headers):
+    body = referral_body(chain.practice_a)
+    body["patient"]["bsn"] = 123456782
+    response = api.post(REFERRALS, body, format="json", **practice_headers)
+    assert response.status_code == 400
+    assert "bsn" in response.json()["patient"]
+    assert not Referral.objects.exists()
