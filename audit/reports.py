@@ -9,11 +9,12 @@ import csv
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from carechain.pdf import html_to_pdf
 
 from .models import AuditEvent
 from .queries import CHAIN_CHECK_DETAIL, last_event_id
@@ -146,11 +147,7 @@ def render_access_report_html(report: AccessReport) -> str:
 
 
 def render_access_report_pdf(report: AccessReport) -> bytes:
-    from weasyprint import HTML
-
-    return HTML(
-        string=render_access_report_html(report), base_url=str(settings.BASE_DIR)
-    ).write_pdf()
+    return html_to_pdf(render_access_report_html(report))
 
 
 def access_report_filename(patient_id: int) -> str:

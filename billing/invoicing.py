@@ -37,6 +37,7 @@ from audit.models import AuditEvent
 from audit.services import audit_record
 from carechain.access import Actor
 from carechain.models import Provider, Role, Zorggroep
+from carechain.pdf import html_to_pdf
 
 from .budget import budget_statuses
 from .models import Invoice, InvoiceLine, InvoiceState, Prestatie
@@ -275,9 +276,7 @@ def render_invoice_html(invoice: Invoice) -> str:
 
 
 def render_invoice_pdf(invoice: Invoice) -> bytes:
-    from weasyprint import HTML
-
-    return HTML(string=render_invoice_html(invoice), base_url=str(settings.BASE_DIR)).write_pdf()
+    return html_to_pdf(render_invoice_html(invoice))
 
 
 def _store_pdf(invoice: Invoice) -> None:

@@ -14,6 +14,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 
+from carechain.pdf import html_to_document
+
 from .models import PLACEHOLDERS, Campaign, Invitee, format_code
 
 PLACEHOLDER = re.compile(r"\{([^{}\s]{1,40})\}")
@@ -82,12 +84,7 @@ def render_letter_html(campaign: Campaign, invitee: Invitee, *, text: str | None
 
 def render_letters_pdf(campaign: Campaign, invitees: list[Invitee]) -> tuple[bytes, list[int]]:
     """One PDF of the invitees' letters in order, and the number of pages of each letter."""
-    from weasyprint import HTML
-
-    documents = [
-        HTML(string=render_letter_html(campaign, invitee), base_url=str(settings.BASE_DIR)).render()
-        for invitee in invitees
-    ]
+    documents = [html_to_document(render_letter_html(campaign, invitee)) for invitee in invitees]
     pages = [page for document in documents for page in document.pages]
     return documents[0].copy(pages).write_pdf(), [len(d.pages) for d in documents]
 

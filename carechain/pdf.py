@@ -26,6 +26,14 @@ def font_config():
     return config
 
 
+def html_to_document(html: str):
+    """WeasyPrint's laid-out ``Document`` of ``html`` (pages that can be joined with others'),
+    relative URLs (images, style sheets) resolving against BASE_DIR."""
+    from weasyprint import HTML
+
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).render(font_config=font_config())
+
+
 def html_to_pdf(html: str) -> bytes:
     """The PDF of ``html``; relative URLs (images, style sheets) resolve against BASE_DIR."""
     from weasyprint import HTML
