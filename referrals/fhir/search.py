@@ -8,6 +8,7 @@ referral changing between two calls moves to a later page instead of being skipp
 from __future__ import annotations
 
 import datetime
+import re
 import uuid
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
@@ -27,6 +28,8 @@ DEFAULT_COUNT = 50
 MAX_COUNT = 200
 _PAGE_SALT = "fhir.task-search.page"
 _PREFIXES = ("gt", "ge", "lt", "le", "eq")
+_YEAR = re.compile(r"[0-9]{4}")
+_MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
 _KNOWN = {"_id", "focus", "identifier", "_lastUpdated", "_count", "_page", "_format"}
 
 
@@ -100,7 +103,8 @@ def _condition(name: str, value: str) -> Q:
 
 def _last_updated(value: str) -> Q:
     """``gt|ge|lt|le|eq`` + a FHIR instant or date. An instant is that exact moment (send back the
-    ``meta.lastUpdated`` you last saw, microseconds included); a date alone is that whole day."""
+    ``meta.lastUpdated`` you last saw, microseconds included); a date is the whole day, month or
+    year it names (``2026-01-31``, ``2026-01``, ``2026``), as FHIR's search on a date's precision."""
     raw = value.strip().replace(" ", "+")  # an unescaped "+" of the offset arrives as a space
     prefix = raw[:2] if raw[:2] in _PREFIXES else "eq"
     text = raw[2:] if raw[:2] in _PREFIXES else raw
@@ -118,22 +122,22 @@ def _last_updated(value: str) -> Q:
 def _interval(text: str, original: str) -> tuple[datetime.datetime, datetime.datetime]:
     """[start, end) of a date; (moment, moment) of an instant."""
     try:
-        moment = parse_datetime(text) if "T" in text else None
-        day = parse_date(text) if "T" not in text else None
-    except ValueError:
-        moment = day = None
-    try:
         # In UTC: PostgreSQL refuses offsets beyond ±15:59 that Python accepts.
-        if moment is not None:
-            if timezone.is_naive(moment):
-                moment = timezone.make_aware(moment)
-            moment = moment.astimezone(datetime.UTC)
-            return moment, moment
-        if day is not None:
-            start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
-            return start.astimezone(datetime.UTC), (start + datetime.timedelta(days=1)).astimezone(
-                datetime.UTC
-            )
+        if "T" in text:
+            moment = parse_datetime(text)
+            if moment is not None:
+                if timezone.is_naive(moment):
+                    moment = timezone.make_aware(moment)
+                moment = moment.astimezone(datetime.UTC)
+                return moment, moment
+        else:
+            days = _days(text)
+            if days is not None:
+                start, end = (
+                    timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+                    for day in days
+                )
+                return start.astimezone(datetime.UTC), end.astimezone(datetime.UTC)
     except (OverflowError, ValueError):
         pass
     raise FhirError(
@@ -146,6 +150,19 @@ def _interval(text: str, original: str) -> tuple[datetime.datetime, datetime.dat
         % {"value": original},
         "Task?_lastUpdated",
     )
+
+
+def _days(text: str) -> tuple[datetime.date, datetime.date] | None:
+    """The first day of a FHIR date (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``) and the day after it."""
+    if _YEAR.fullmatch(text):
+        year = int(text)
+        return datetime.date(year, 1, 1), datetime.date(year + 1, 1, 1)
+    if _MONTH.fullmatch(text):
+        year, month = (int(part) for part in text.split("-"))
+        first = datetime.date(year, month, 1)
+        return first, (first + datetime.timedelta(days=32)).replace(day=1)
+    day = parse_date(text)
+    return (day, day + datetime.timedelta(days=1)) if day is not None else None
 
 
 def _count(value: str | None) -> int:

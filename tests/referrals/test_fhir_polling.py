@@ -118,6 +118,35 @@ def test_an_early_and_a_late_page_cost_the_same_queries(
     assert len(ids(late_page)) == 2
 
 
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("_lastUpdated=2026", ["march", "april"]),
+        ("_lastUpdated=2026-03", ["march"]),
+        ("_lastUpdated=gt2025", ["march", "april"]),
+        ("_lastUpdated=ge2026-04", ["april"]),
+        ("_lastUpdated=lt2026-03", ["december"]),
+        ("_lastUpdated=le2026-03", ["december", "march"]),
+        ("_lastUpdated=gt2026-03", ["april"]),
+    ],
+)
+def test_a_year_or_a_month_is_the_whole_year_or_month(api, chain, key_a, query, expected):
+    made = {}
+    for name, moment in [
+        ("december", datetime.datetime(2025, 12, 31, 12, 0, tzinfo=datetime.UTC)),
+        ("march", START),
+        ("april", datetime.datetime(2026, 4, 1, 9, 0, tzinfo=datetime.UTC)),
+    ]:
+        with time_machine.travel(moment, tick=False):
+            patient = factories.PatientFactory(practice=chain.practice_a)
+            made[name] = factories.ReferralFactory(patient=patient)
+
+    response = poll(api, key_a, query)
+
+    assert response.status_code == 200
+    assert ids(response) == [str(made[name].public_id) for name in expected]
+
+
 def test_polling_never_shows_another_practices_referrals(api, chain, key_a):
     referrals_of(chain.practice_b, 2)
 
@@ -133,6 +162,9 @@ def test_polling_never_shows_another_practices_referrals(api, chain, key_a):
         ("_lastUpdated=gtyesterday", "Task?_lastUpdated"),
         ("_lastUpdated=gt2026-13-45", "Task?_lastUpdated"),
         ("_lastUpdated=xx2026-01-01", "Task?_lastUpdated"),
+        ("_lastUpdated=2026-13", "Task?_lastUpdated"),
+        ("_lastUpdated=gt20261", "Task?_lastUpdated"),
+        ("_lastUpdated=gt０２０２６", "Task?_lastUpdated"),
         ("_lastUpdated=ge2026-01-01&_count=0", "Task?_count"),
         ("_lastUpdated=ge2026-01-01&_count=lots", "Task?_count"),
         ("_lastUpdated=ge2026-01-01&_page=forged", "Task?_page"),
