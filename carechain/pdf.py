@@ -36,6 +36,4 @@ def html_to_document(html: str):
 
 def html_to_pdf(html: str) -> bytes:
     """The PDF of ``html``; relative URLs (images, style sheets) resolve against BASE_DIR."""
-    from weasyprint import HTML
-
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(font_config=font_config())
+    return html_to_document(html).write_pdf()

@@ -200,7 +200,7 @@ def test_consent_false_is_still_refused_with_its_message(api, chain, practice_he
     assert response.status_code == 400 and "consent_data_exchange" in response.json()
 
 
-# -- a number where the schema says string ---------------------------------------------------------
+# -- a number where the schema says string, a truthy value where it says true ---------------------
 def test_a_number_as_the_cancellation_reason_is_a_400_and_changes_nothing(
     api, chain, practice_headers
 ):
@@ -221,7 +221,7 @@ def test_a_number_as_the_cancellation_reason_is_a_400_and_changes_nothing(
         ({"consent_data_exchange": "yes"}, "consent_data_exchange"),
     ],
 )
-def test_a_number_in_a_referrals_text_field_is_a_400_and_creates_nothing(
+def test_a_wrong_json_type_in_a_referral_is_a_400_and_creates_nothing(
     api, chain, practice_headers, overrides, field
 ):
     body = referral_body(chain.practice_a, **overrides)
