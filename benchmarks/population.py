@@ -215,6 +215,12 @@ def _earlier_reminders(cursor, sql: _Sql, today: datetime.date, *, first_traject
         f"{Trajectory._meta.db_table} t WHERE t.id >= {first_trajectory} "
         "AND t.state IN ('follow_up_due', 'closed') AND t.follow_up_due IS NOT NULL",
     )
+    # The scan's flag on the trajectories whose call it reminded of and has not resolved.
+    cursor.execute(
+        f"UPDATE {Trajectory._meta.db_table} SET follow_up_reminder_open = TRUE "  # noqa: S608
+        f"WHERE id >= {first_trajectory} AND state = 'follow_up_due' "
+        "AND follow_up_due IS NOT NULL"
+    )
     _insert(
         cursor,
         Reminder,

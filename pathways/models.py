@@ -105,11 +105,22 @@ class Trajectory(ConcurrentTransitionMixin, models.Model):
     patient = models.ForeignKey(
         Patient, on_delete=models.PROTECT, related_name="trajectories", verbose_name=_("patient")
     )
+    # The foreign keys below have no index of their own: the composite indexes in Meta lead with
+    # them (a trajectory changes state a dozen times, and every change writes every index; each
+    # index left out is a write less per change, docs/explain/reminder_scan.md).
     practice = models.ForeignKey(
-        Practice, on_delete=models.PROTECT, related_name="trajectories", verbose_name=_("practice")
+        Practice,
+        on_delete=models.PROTECT,
+        related_name="trajectories",
+        verbose_name=_("practice"),
+        db_index=False,
     )
     provider = models.ForeignKey(
-        Provider, on_delete=models.PROTECT, related_name="trajectories", verbose_name=_("provider")
+        Provider,
+        on_delete=models.PROTECT,
+        related_name="trajectories",
+        verbose_name=_("provider"),
+        db_index=False,
     )
     coach = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -118,10 +129,10 @@ class Trajectory(ConcurrentTransitionMixin, models.Model):
         blank=True,
         related_name="trajectories",
         verbose_name=_("coach"),
+        db_index=False,
     )
-    state = FSMField(
-        _("status"), default=T.INTAKE_PLANNED, choices=T.choices, protected=True, db_index=True
-    )
+    # Indexed in Meta (db_index would add a second, varchar_pattern_ops index no query reads).
+    state = FSMField(_("status"), default=T.INTAKE_PLANNED, choices=T.choices, protected=True)
     state_changed_at = models.DateTimeField(_("status changed"), default=timezone.now)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
@@ -160,6 +171,12 @@ class Trajectory(ConcurrentTransitionMixin, models.Model):
     follow_up_co_ppm = models.PositiveSmallIntegerField(
         _("CO at 12 months (ppm)"), null=True, blank=True, validators=[MaxValueValidator(100)]
     )
+    # Written by the daily reminder scan only (reminders.services): true from the scan making this
+    # trajectory's follow-up call reminder until the scan resolves it (the call recorded). It is
+    # how the scan finds the few trajectories whose reminder is to be made or resolved from two
+    # small partial indexes, instead of comparing the region's ~200,000 trajectories in the
+    # follow-up states with its ~200,000 open calls every day.
+    follow_up_reminder_open = models.BooleanField(default=False, editable=False)
 
     objects = TrajectoryQuerySet.as_manager()
 
@@ -168,6 +185,7 @@ class Trajectory(ConcurrentTransitionMixin, models.Model):
         verbose_name = _("trajectory")
         verbose_name_plural = _("trajectories")
         indexes = [
+            models.Index(fields=["state"], name="trajectory_state"),
             models.Index(fields=["coach", "state"]),
             models.Index(fields=["provider", "state"]),
             # The caseload: a coach's (or a provider's) trajectories in care, oldest state first.
@@ -185,21 +203,26 @@ class Trajectory(ConcurrentTransitionMixin, models.Model):
                 condition=Q(state__in=CASELOAD_STATES),
                 name="trajectory_caseload_provider",
             ),
-            # The daily reminder scan's candidates: calls due by a date, in the two follow-up
-            # states only (a fifth of a region; docs/explain/reminder_scan.md). By state first,
-            # so marking the ones at the end of treatment reads exactly those; with the id, so
-            # the scan's anti-joins with the open reminders are index-only.
+            # The calls due by a date, in the two follow-up states only (a fifth of a region;
+            # docs/explain/reminder_scan.md). By state first, so the scan's marking of the ones
+            # at the end of treatment reads exactly those.
             models.Index(
                 fields=["state", "follow_up_due", "id"],
                 condition=Q(state__in=FOLLOW_UP_STATES),
                 name="trajectory_follow_up_calls",
             ),
-            # The same rows in id order: the scan's full join with the open calls (their index
-            # is in trajectory id order too) is then a merge of two index-only scans.
+            # The reminder scan's work, each a handful of rows on any day: calls due by a date that
+            # have no reminder yet, and reminders whose trajectory has left the follow-up states
+            # (docs/explain/reminder_scan.md).
             models.Index(
-                fields=["id", "follow_up_due"],
-                condition=Q(state__in=FOLLOW_UP_STATES),
-                name="trajectory_follow_up_call_ids",
+                fields=["follow_up_due", "id"],
+                condition=Q(state__in=FOLLOW_UP_STATES, follow_up_reminder_open=False),
+                name="trajectory_call_unreminded",
+            ),
+            models.Index(
+                fields=["id"],
+                condition=Q(follow_up_reminder_open=True) & ~Q(state__in=FOLLOW_UP_STATES),
+                name="trajectory_call_reminder_gone",
             ),
             # The reports find a period's trajectories by these dates (docs/explain/reports.md).
             models.Index(fields=["intake_date"], name="trajectory_intake_date"),

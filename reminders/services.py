@@ -1,7 +1,9 @@
 """The daily reminder scan, set-based: each kind of reminder is one ``INSERT ... SELECT ... ON
-CONFLICT DO NOTHING`` in the database (the same SQL on PostgreSQL and SQLite), and trajectories at
-the end of treatment move to follow-up due in one UPDATE (``trajectories_mark_follow_up_due``), so
-the scan costs about what reading its candidate rows costs, whatever the size of the region.
+CONFLICT DO NOTHING`` in the database, and trajectories at the end of treatment move to follow-up
+due in one UPDATE (``trajectories_mark_follow_up_due``), so the scan costs about what reading its
+candidate rows costs, whatever the size of the region. On PostgreSQL the follow-up calls are found
+by a flag on the trajectory kept by this scan (``Trajectory.follow_up_reminder_open``): their
+statement reads the day's work only, not the region's 200,000 calls due or overdue.
 
 Idempotent by construction: every reminder has a unique key, candidates that already have their
 reminder are skipped, and the unique key makes a second scan running at the same moment (two beat
@@ -92,19 +94,7 @@ def _insert_reminders(
 def _follow_up_calls(today: datetime.date, result: ScanResult) -> None:
     horizon = connection.ops.adapt_datefield_value(today + FOLLOW_UP_NOTICE)
     if connection.vendor == "postgresql":
-        _create_and_resolve_in_one_pass(
-            kind=Reminder.Kind.FOLLOW_UP_CALL,
-            subjects=Trajectory._meta.db_table,
-            fk="trajectory_id",
-            key="'follow_up_call:' || CAST(t.id AS TEXT)",
-            columns="t.provider_id, t.coach_id, t.id, t.follow_up_due",
-            due="follow_up_due",
-            reason=f"state IN ({_in(FOLLOW_UP_STATES)})",
-            params=FOLLOW_UP_STATES,
-            due_by="<= %s",
-            due_by_param=horizon,
-            result=result,
-        )
+        _follow_up_calls_by_flag(horizon, result)
     else:
         result.created += _insert_reminders(
             kind=Reminder.Kind.FOLLOW_UP_CALL,
@@ -120,12 +110,50 @@ def _follow_up_calls(today: datetime.date, result: ScanResult) -> None:
             seen="r.trajectory_id = t.id AND r.resolved_at IS NULL",
         )
         # Their resolving is _resolve_gone's.
-    # Marking comes after the reminders: the trajectories it moves stay in the follow-up states
-    # (so the reminders are the same either way), and the pass above then reads an index whose
-    # pages the marking has not just made not-all-visible (no heap fetches).
     result.marked_due += pathway_services.trajectories_mark_follow_up_due(
         actor=Actor.system(), due_by=today + FOLLOW_UP_NOTICE
     )
+
+
+def _follow_up_calls_by_flag(horizon, result: ScanResult) -> None:
+    """PostgreSQL: the follow-up calls to remind of and to resolve, in one statement, from the
+    trajectory's ``follow_up_reminder_open`` and its two partial indexes, each holding only the
+    day's work (``trajectory_call_unreminded``: in the follow-up states without a reminder;
+    ``trajectory_call_reminder_gone``: with one, no longer in them). The flag is set in the same
+    statement that makes the reminder, and cleared in the one that resolves it, under each
+    trajectory's row lock, so a second scan at the same moment re-checks it and skips the row,
+    and a coach recording the call meanwhile is either seen (no reminder) or resolved by the next
+    scan. ``ON CONFLICT (key) DO NOTHING``: a trajectory whose call was reminded once is not again
+    (one call per trajectory, as the SQLite form). The two UPDATEs of the trajectory table touch
+    disjoint rows (in the follow-up states, and not)."""
+    trajectories, table = Trajectory._meta.db_table, Reminder._meta.db_table
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    states = _in(FOLLOW_UP_STATES)
+    to_remind = f"state IN ({states}) AND NOT follow_up_reminder_open AND follow_up_due <= %s"
+    # The ids first, from trajectory_call_unreminded alone: the planner takes state and flag for
+    # independent and would read every trajectory in the follow-up states (docs/explain).
+    unreminded = f"SELECT id FROM {trajectories} WHERE {to_remind}"  # noqa: S608
+    sql = (
+        f"WITH reminded AS (UPDATE {trajectories} SET follow_up_reminder_open = TRUE"  # noqa: S608 - names from the models, values parameters
+        f"  WHERE {_id_in('id', unreminded)} AND {to_remind}"
+        "  RETURNING id, provider_id, coach_id, follow_up_due),"
+        f" created AS (INSERT INTO {table} (key, kind, provider_id, user_id, trajectory_id, due,"
+        "  created_at) SELECT 'follow_up_call:' || CAST(id AS TEXT), %s, provider_id, coach_id,"
+        "  id, follow_up_due, %s FROM reminded ON CONFLICT (key) DO NOTHING RETURNING 1),"
+        f" gone AS (UPDATE {trajectories} SET follow_up_reminder_open = FALSE"
+        f"  WHERE follow_up_reminder_open AND state NOT IN ({states}) RETURNING id),"
+        f" resolved AS (UPDATE {table} SET resolved_at = %s WHERE kind = %s"
+        "  AND resolved_at IS NULL AND trajectory_id IN (SELECT id FROM gone) RETURNING 1)"
+        " SELECT (SELECT count(*) FROM created), (SELECT count(*) FROM resolved)"
+    )
+    kind = Reminder.Kind.FOLLOW_UP_CALL
+    remind = [*FOLLOW_UP_STATES, horizon]
+    params = [*remind, *remind, kind, now, *FOLLOW_UP_STATES, now, kind]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        created, resolved = cursor.fetchone()
+    result.created += created
+    result.resolved += resolved
 
 
 def _create_and_resolve_in_one_pass(
@@ -145,12 +173,13 @@ def _create_and_resolve_in_one_pass(
     """PostgreSQL: one kind's reminders to create and to resolve in one statement, from one full
     join of the subjects that have the reason (``reason``, on table ``subjects``) with the open
     reminders of that kind, both read from a partial index alone and both in subject id order,
-    so it is a merge (follow-up calls: ``trajectory_follow_up_call_ids`` with
-    ``reminder_open_follow_up_call``; first contacts: ``referral_first_contact_due`` with
-    ``reminder_open_first_contact``): a subject whose ``due`` column is ``due_by`` and has no
-    open reminder gets one; an open reminder whose subject lost its reason is resolved. The same
-    as ``_insert_reminders`` and ``_resolve_gone`` do in two passes (SQLite still does).
-    ``key`` and ``columns`` are written on the subject as ``t`` (provider, user, ``fk``, due)."""
+    so it is a merge (first contacts: ``referral_first_contact_due`` with
+    ``reminder_open_first_contact``; a region has a few hundred of each): a subject whose ``due``
+    column is ``due_by`` and has no open reminder gets one; an open reminder whose subject lost
+    its reason is resolved. The same as ``_insert_reminders`` and ``_resolve_gone`` do in two
+    passes (SQLite still does). ``key`` and ``columns`` are written on the subject as ``t``
+    (provider, user, ``fk``, due). The follow-up calls, some 200,000 open in a region, are not
+    compared so every day but found by a flag (``_follow_up_calls_by_flag``)."""
     table = Reminder._meta.db_table
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     sql = (
@@ -254,7 +283,7 @@ def _resolve_gone(today: datetime.date, result: ScanResult) -> None:
             krs_valid_until__lte=today + KRS_NOTICE,
         ),
     }
-    if connection.vendor == "postgresql":  # resolved in _create_and_resolve_in_one_pass
+    if connection.vendor == "postgresql":  # resolved with their creation (above)
         del still_due[Reminder.Kind.FOLLOW_UP_CALL]
         del still_due[Reminder.Kind.FIRST_CONTACT]
     for kind, reason in still_due.items():

@@ -145,13 +145,17 @@ def test_scan_waits_for_a_coach_recording_the_call_and_leaves_that_trajectory_cl
     assert _marks().count() == _audit_of_marks().count() <= 1
 
 
-def test_a_missing_open_reminder_is_made_again(chain, coach):
-    """The scan repairs: a due trajectory whose open call is gone gets it back."""
+def test_a_trajectory_marked_outside_the_scan_still_gets_its_call(chain, coach):
+    """The scan repairs what it did not do itself: a trajectory moved to follow-up due by the
+    one-by-one service (no reminder made) gets its call on the next scan, and only once."""
     trajectory = ended(coach, chain, quit_date=D(2025, 1, 2))
-    reminders_scan(today=DUE_DAY)
-    Reminder.objects.all().delete()
+    pathway_services.trajectory_mark_follow_up_due(
+        actor=Actor.system(), trajectory_id=trajectory.pk
+    )
+    assert not Reminder.objects.exists()
     assert reminders_scan(today=DUE_DAY).created == 1
     assert Reminder.objects.get(resolved_at__isnull=True).trajectory_id == trajectory.pk
+    assert reminders_scan(today=DUE_DAY).created == 0
 
 
 def test_one_scan_creates_a_call_and_resolves_another_whose_trajectory_left(chain, coach):
