@@ -514,10 +514,16 @@ def trajectory_mark_follow_up_due(*, actor: Actor, trajectory_id) -> Trajectory:
     )
 
 
-def trajectories_mark_follow_up_due(*, actor: Actor, due_by: datetime.date) -> int:
+def trajectories_mark_follow_up_due(*, actor: Actor, due_by: datetime.date) -> list[int]:
     """Set form of ``trajectory_mark_follow_up_due`` for the daily scan: every trajectory at the end
     of treatment whose call falls due by ``due_by`` moves to follow-up due in one UPDATE, and gets
-    the same timeline event and audit row the one-by-one service writes. Returns how many moved.
+    the same timeline event and audit row the one-by-one service writes. Returns the ids moved.
+
+    The same UPDATE sets ``follow_up_reminder_open``: the scan, its only caller, makes the call's
+    reminder for exactly these ids in the same transaction (``reminders.services``). Setting the
+    flag here rather than in a second UPDATE of the same rows halves what marking costs (each
+    UPDATE of a trajectory writes all its indexes). The one-by-one service leaves the flag unset,
+    so the scan makes that trajectory's reminder on its next run.
 
     Two scans at once mark each trajectory once: PostgreSQL re-checks ``state`` under the row lock
     the first scan holds, so the second skips what the first moved (on SQLite the one writer
@@ -544,10 +550,10 @@ def trajectories_mark_follow_up_due(*, actor: Actor, due_by: datetime.date) -> i
     else:
         moving_params = [source, due]
     update = (
-        f"UPDATE {trajectories} SET state = %s, state_changed_at = %s "  # noqa: S608
-        f"{moving} RETURNING id, patient_id"
+        f"UPDATE {trajectories} SET state = %s, state_changed_at = %s, "  # noqa: S608
+        f"follow_up_reminder_open = %s {moving} RETURNING id, patient_id"
     )
-    update_params = [target, now, *moving_params]
+    update_params = [target, now, True, *moving_params]
     insert = (
         f"INSERT INTO {events} (trajectory_id, at, by_id, by_label, action, from_state,"  # noqa: S608
         " to_state, note) SELECT id, %s, %s, %s, %s, %s, %s, '' FROM "
@@ -580,7 +586,7 @@ def trajectories_mark_follow_up_due(*, actor: Actor, due_by: datetime.date) -> i
             rows=[(patient_id, pk) for pk, patient_id in marked],
             detail=name,
         )
-    return len(marked)
+    return [pk for pk, _patient_id in marked]
 
 
 @transaction.atomic

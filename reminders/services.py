@@ -92,36 +92,39 @@ def _insert_reminders(
 
 
 def _follow_up_calls(today: datetime.date, result: ScanResult) -> None:
-    horizon = connection.ops.adapt_datefield_value(today + FOLLOW_UP_NOTICE)
+    horizon = today + FOLLOW_UP_NOTICE
+    # Marking first: it moves the trajectories whose call comes within the notice to follow-up
+    # due and flags them as reminded in the same UPDATE; their reminders follow below.
+    marked = pathway_services.trajectories_mark_follow_up_due(actor=Actor.system(), due_by=horizon)
+    result.marked_due += len(marked)
+    horizon_value = connection.ops.adapt_datefield_value(horizon)
     if connection.vendor == "postgresql":
-        _follow_up_calls_by_flag(horizon, result)
-    else:
-        result.created += _insert_reminders(
-            kind=Reminder.Kind.FOLLOW_UP_CALL,
-            fk="trajectory_id",
-            key="'follow_up_call:' || CAST(t.id AS TEXT)",
-            columns="t.provider_id, t.coach_id, t.id, t.follow_up_due",
-            source=f"{Trajectory._meta.db_table} t",
-            where=f"t.state IN ({_in(FOLLOW_UP_STATES)}) AND t.follow_up_due <= %s",
-            params=[*FOLLOW_UP_STATES, horizon],
-            # One call per trajectory. A trajectory in the follow-up states can only have an open
-            # one (it is resolved when the trajectory leaves them, for good), so the check reads
-            # the open reminders only; the unique key still refuses any second one.
-            seen="r.trajectory_id = t.id AND r.resolved_at IS NULL",
-        )
-        # Their resolving is _resolve_gone's.
-    result.marked_due += pathway_services.trajectories_mark_follow_up_due(
-        actor=Actor.system(), due_by=today + FOLLOW_UP_NOTICE
+        _follow_up_calls_by_flag(horizon_value, marked, result)
+        return
+    result.created += _insert_reminders(
+        kind=Reminder.Kind.FOLLOW_UP_CALL,
+        fk="trajectory_id",
+        key="'follow_up_call:' || CAST(t.id AS TEXT)",
+        columns="t.provider_id, t.coach_id, t.id, t.follow_up_due",
+        source=f"{Trajectory._meta.db_table} t",
+        where=f"t.state IN ({_in(FOLLOW_UP_STATES)}) AND t.follow_up_due <= %s",
+        params=[*FOLLOW_UP_STATES, horizon_value],
+        # One call per trajectory. A trajectory in the follow-up states can only have an open
+        # one (it is resolved when the trajectory leaves them, for good), so the check reads
+        # the open reminders only; the unique key still refuses any second one.
+        seen="r.trajectory_id = t.id AND r.resolved_at IS NULL",
     )
+    # Their resolving is _resolve_gone's.
 
 
-def _follow_up_calls_by_flag(horizon, result: ScanResult) -> None:
+def _follow_up_calls_by_flag(horizon, marked: list[int], result: ScanResult) -> None:
     """PostgreSQL: the follow-up calls to remind of and to resolve, in one statement, from the
     trajectory's ``follow_up_reminder_open`` and its two partial indexes, each holding only the
-    day's work (``trajectory_call_unreminded``: in the follow-up states without a reminder;
-    ``trajectory_call_reminder_gone``: with one, no longer in them). The flag is set in the same
-    statement that makes the reminder, and cleared in the one that resolves it, under each
-    trajectory's row lock, so a second scan at the same moment re-checks it and skips the row,
+    day's work: the trajectories just ``marked`` (flagged by the marking's own UPDATE), any other
+    in the follow-up states with its call due and no flag (``trajectory_call_unreminded``: moved
+    there some other way; normally none), and the flagged ones no longer in them
+    (``trajectory_call_reminder_gone``: the call recorded). Flags are set and cleared under each
+    trajectory's row lock, so a second scan at the same moment re-checks them and skips the row,
     and a coach recording the call meanwhile is either seen (no reminder) or resolved by the next
     scan. ``ON CONFLICT (key) DO NOTHING``: a trajectory whose call was reminded once is not again
     (one call per trajectory, as the SQLite form). The two UPDATEs of the trajectory table touch
@@ -133,13 +136,15 @@ def _follow_up_calls_by_flag(horizon, result: ScanResult) -> None:
     # The ids first, from trajectory_call_unreminded alone: the planner takes state and flag for
     # independent and would read every trajectory in the follow-up states (docs/explain).
     unreminded = f"SELECT id FROM {trajectories} WHERE {to_remind}"  # noqa: S608
+    columns = "id, provider_id, coach_id, follow_up_due"
     sql = (
         f"WITH reminded AS (UPDATE {trajectories} SET follow_up_reminder_open = TRUE"  # noqa: S608 - names from the models, values parameters
-        f"  WHERE {_id_in('id', unreminded)} AND {to_remind}"
-        "  RETURNING id, provider_id, coach_id, follow_up_due),"
+        f"  WHERE {_id_in('id', unreminded)} AND {to_remind} RETURNING {columns}),"
+        f" todo AS (SELECT {columns} FROM reminded UNION ALL"
+        f"  SELECT {columns} FROM {trajectories} WHERE id = ANY(%s::bigint[])),"
         f" created AS (INSERT INTO {table} (key, kind, provider_id, user_id, trajectory_id, due,"
         "  created_at) SELECT 'follow_up_call:' || CAST(id AS TEXT), %s, provider_id, coach_id,"
-        "  id, follow_up_due, %s FROM reminded ON CONFLICT (key) DO NOTHING RETURNING 1),"
+        "  id, follow_up_due, %s FROM todo ON CONFLICT (key) DO NOTHING RETURNING 1),"
         f" gone AS (UPDATE {trajectories} SET follow_up_reminder_open = FALSE"
         f"  WHERE follow_up_reminder_open AND state NOT IN ({states}) RETURNING id),"
         f" resolved AS (UPDATE {table} SET resolved_at = %s WHERE kind = %s"
@@ -148,7 +153,7 @@ def _follow_up_calls_by_flag(horizon, result: ScanResult) -> None:
     )
     kind = Reminder.Kind.FOLLOW_UP_CALL
     remind = [*FOLLOW_UP_STATES, horizon]
-    params = [*remind, *remind, kind, now, *FOLLOW_UP_STATES, now, kind]
+    params = [*remind, *remind, marked, kind, now, *FOLLOW_UP_STATES, now, kind]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         created, resolved = cursor.fetchone()
