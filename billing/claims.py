@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.db.models import Case, F, OuterRef, QuerySet, Subquery, When
+from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, When
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -104,23 +104,25 @@ def is_claims_client(actor: Actor) -> bool:
 
 
 # -- reads ----------------------------------------------------------------------------------------
-def with_links(claims: QuerySet[Claim]) -> QuerySet[Claim]:
-    """Adds the audit log's patient id and the neighbouring versions' claim numbers, in one query.
+# Where a claim can have a neighbouring version: versions count from 1, and ``claim_resubmit`` is
+# the only way to a next version, turning the one before ``superseded`` in the same transaction.
+CAN_REPLACE = Q(version__gt=1)
+CAN_BE_REPLACED = Q(status=Claim.Status.SUPERSEDED)
 
-    The patient id comes from the trajectory's foreign key column only (a join, no trajectory row
-    is loaded); ``replaces``/``replaced_by`` use the unique (trajectory, prestatie, version) index,
-    and only where there can be one: versions count from 1, and ``claim_resubmit`` is the only way
-    to a next version, turning the one before ``superseded`` in the same transaction. So a pull of
-    first versions looks nothing up.
+
+def with_versions(claims: QuerySet[Claim]) -> QuerySet[Claim]:
+    """Adds the neighbouring versions' claim numbers (``replaces``/``replaced_by``), in one query.
+
+    They use the unique (trajectory, prestatie, version) index, and only where there can be one
+    (``CAN_REPLACE``, ``CAN_BE_REPLACED``): a pull of first versions looks nothing up.
     """
     versions = Claim.objects.filter(
         trajectory_id=OuterRef("trajectory_id"), prestatie_id=OuterRef("prestatie_id")
     ).order_by()  # at most one row: no sort, so an index answers it directly
     return claims.annotate(
-        patient_id=F("trajectory__patient_id"),
         replaces=Case(
             When(
-                version__gt=1,
+                CAN_REPLACE,
                 then=Subquery(
                     versions.filter(version=OuterRef("version") - 1).values("claim_number")[:1]
                 ),
@@ -129,7 +131,7 @@ def with_links(claims: QuerySet[Claim]) -> QuerySet[Claim]:
         ),
         replaced_by=Case(
             When(
-                status=Claim.Status.SUPERSEDED,
+                CAN_BE_REPLACED,
                 then=Subquery(
                     versions.filter(version=OuterRef("version") + 1).values("claim_number")[:1]
                 ),
@@ -137,6 +139,12 @@ def with_links(claims: QuerySet[Claim]) -> QuerySet[Claim]:
             default=None,
         ),
     )
+
+
+def with_links(claims: QuerySet[Claim]) -> QuerySet[Claim]:
+    """``with_versions`` and the audit log's patient id, from the trajectory's foreign key column
+    only (a join, no trajectory row is loaded)."""
+    return with_versions(claims).annotate(patient_id=F("trajectory__patient_id"))
 
 
 def claims_for_insurer(actor: Actor) -> QuerySet[Claim]:

@@ -398,6 +398,11 @@ class Claim(models.Model):
     answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("changed"), default=timezone.now, db_index=True)
+    # The claim's REST document without its links and closing brace, and its FHIR search entry
+    # after the base URL: written by PostgreSQL on every INSERT and UPDATE (billing.claim_documents),
+    # whatever is set here; empty on other databases. An instance in memory is not refreshed.
+    api_document = models.TextField(editable=False, default="")
+    fhir_entry = models.TextField(editable=False, default="")
 
     class Meta:
         ordering = ["pk"]

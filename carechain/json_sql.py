@@ -6,6 +6,11 @@ A page of an API list can be one query whose rows already hold each item's JSON 
 a fhir.resources model) that stays the reference; tests compare the two on PostgreSQL.
 
 PostgreSQL only: ``is_available()`` says whether the default database can do it.
+
+A document can also be kept on its row by a trigger (``RowColumn``, ``inline_sql``: the same
+expressions compiled against ``NEW``), so a page reads it instead of building it: moments in such a
+document are written in ``settings.TIME_ZONE``, and ``is_stored_zone()`` says whether a request
+writes them the same way (billing.claim_documents).
 """
 
 from __future__ import annotations
@@ -13,14 +18,41 @@ from __future__ import annotations
 import datetime
 import json
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Case, Expression, F, Func, Q, TextField, Value, When
 from django.db.models.functions import Cast
+from django.db.models.sql import Query
 from django.utils import timezone
 
 
 def is_available() -> bool:
     return connection.vendor == "postgresql"
+
+
+def is_stored_zone() -> bool:
+    """Whether this request writes moments as a trigger stored them: in ``settings.TIME_ZONE``."""
+    return timezone.get_current_timezone_name() == settings.TIME_ZONE
+
+
+class RowColumn(Expression):
+    """A column of the row a trigger is writing (``NEW."column"``), in place of ``F(name)``."""
+
+    def __init__(self, model, name: str):
+        self.column = model._meta.get_field(name).column
+        super().__init__(output_field=model._meta.get_field(name))
+
+    def as_sql(self, compiler, connection):
+        return f"NEW.{connection.ops.quote_name(self.column)}", []
+
+
+def inline_sql(expression: Expression, model, conn=None) -> str:
+    """``expression`` as SQL with its parameters written in as literals (by the driver's own
+    quoting): for the body of a trigger function, which takes no parameters."""
+    conn = conn or connection
+    query = Query(model)
+    sql, params = query.get_compiler(connection=conn).compile(expression.resolve_expression(query))
+    return conn.ops.compose_sql(sql, params)
 
 
 class JsonBuildObject(Func):
@@ -39,6 +71,18 @@ class JsonBuildObject(Func):
         super().__init__(*expressions, output_field=TextField())
         if strip_nulls:
             self.template = "JSON_STRIP_NULLS(%(function)s(%(expressions)s))"
+
+
+# What json_build_object writes between two pairs and between a key and its value: a key is
+# appended to its text (``Unclosed``) with the same bytes as if the object had been built whole.
+PAIR_SEPARATOR, KEY_SEPARATOR = ", ", " : "
+
+
+class Unclosed(Func):
+    """An object's JSON text without its closing brace, for keys appended after it."""
+
+    template = "LEFT(%(expressions)s, -1)"
+    output_field = TextField()
 
 
 class JsonBuildArray(Func):
@@ -127,7 +171,7 @@ def _offset_text(seconds: int, *, utc_z: bool) -> str:
     return f"{sign}{hours:02d}:{minutes:02d}"
 
 
-def decimal_text(field: str) -> Cast:
+def decimal_text(field: str | Expression) -> Cast:
     """A numeric column as its text (``268.00``): DRF writes decimals as strings."""
     return Cast(field, output_field=TextField())
 
@@ -147,7 +191,16 @@ class JsonRaw(Func):
     output_field = TextField()
 
 
-class _Concat(Func):
+class Appended(Func):
+    """``a || b``: text after text, for pieces that are never null (cheaper than ``concat()``,
+    whose arguments are of any type)."""
+
+    template = "(%(expressions)s)"
+    arg_joiner = " || "
+    output_field = TextField()
+
+
+class TextConcat(Func):
     """``concat()``: one call joins every piece (a null piece is empty)."""
 
     function = "CONCAT"
@@ -218,7 +271,7 @@ def json_template(document: dict) -> Expression:
             key = json.dumps(piece.key) + ":"
             parts.append(
                 Case(
-                    When(piece.when, then=_Concat(Value(key), piece.value, Value(","))),
+                    When(piece.when, then=TextConcat(Value(key), piece.value, Value(","))),
                     default=Value(""),
                     output_field=TextField(),
                 )
@@ -228,7 +281,7 @@ def json_template(document: dict) -> Expression:
         rest = rest[position + len(pattern) :]
     if rest:
         parts.append(Value(rest))
-    return _Concat(*parts)
+    return TextConcat(*parts)
 
 
 class _QuotedOrNull(Func):
