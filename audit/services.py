@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -193,20 +193,23 @@ def audit_record_page(
     who: Who,
     action: str,
     model: type[Model],
-    rows: Iterable[tuple[int | None, object]],
+    patient_ids: Iterable[int | None],
+    object_ids: Sequence[object],
     detail: str,
 ) -> AuditEvent | None:
-    """One audit row for a page of a bulk pull: every (patient id, primary key) of ``model`` on it.
+    """One audit row for a page of a bulk pull: every object of ``model`` on it, every patient.
 
-    The row names the page's distinct patients (``AuditEventPatient``) and the keys of its objects in
-    page order (``object_ids``); its hash covers both. Two statements on PostgreSQL (the row and its
+    ``object_ids`` are the primary keys in page order, ``patient_ids`` the patients whose records
+    they are (in any order, each once or more: the page's columns as
+    ``StableCursorPagination.paginate_json`` returns them, no tuple per row). The row names the
+    page's distinct patients (``AuditEventPatient``) and the keys of its objects in page order
+    (``object_ids``); its hash covers both. Two statements on PostgreSQL (the row and its
     patients in one INSERT, after the chain's lock and newest hash), whatever the page size. An
     empty page writes nothing.
     """
-    rows = [(patient_id, str(pk)) for patient_id, pk in rows]
-    if not rows:
+    if not object_ids:
         return None
-    patients = sorted({patient_id for patient_id, _pk in rows if patient_id is not None})
+    patients = sorted({patient_id for patient_id in patient_ids if patient_id is not None})
     event = AuditEvent(
         at=timezone.now(),
         action=action,
@@ -216,7 +219,7 @@ def audit_record_page(
         detail=detail[:300],
         ip=who.ip,
         patient_count=len(patients),
-        object_ids=",".join(pk for _patient_id, pk in rows),
+        object_ids=",".join(map(str, object_ids)),
     )
     with transaction.atomic():
         event.chain, event.prev_hash = _lock_chain()
@@ -240,6 +243,10 @@ def _insert_page_row(event: AuditEvent, patients: list[int]) -> None:
     marks = ", ".join("%s" for _f in fields)
     values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
     link = AuditEventPatient._meta
+    # The patients as one array literal ('{1,2,3}'): a Python list would be sent as ARRAY[1,2,3],
+    # which PostgreSQL parses element by element, 7 ms for the ~1,700 patients of a claims page
+    # against 0.5 ms (and 3 ms for the driver to write it).
+    patients_literal = "{" + ",".join(map(str, patients)) + "}"
     with connection.cursor() as cursor:
         # Identifiers come from the models' metadata, quoted; every value is a parameter. Both
         # INSERTs run (a data-modifying CTE always does), the statement returns the row's id.
@@ -249,7 +256,7 @@ def _insert_page_row(event: AuditEvent, patients: list[int]) -> None:
             f"p AS (INSERT INTO {quote(link.db_table)} ({quote('event_id')}, {quote('patient_id')}) "
             "SELECT e.id, u.patient_id FROM e, unnest(%s::bigint[]) AS u(patient_id)) "
             "SELECT id FROM e",
-            [*values, patients],
+            [*values, patients_literal],
         )
         found = cursor.fetchone()
     event.pk = found[0]

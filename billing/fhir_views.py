@@ -155,24 +155,26 @@ class ClaimSearchView(ClaimFhirView):
     def get(self, request):
         actor = self.actor
         paginator = ClaimSearchPagination()
-        found = claims.claims_for_insurer(actor)
         base_url = request.build_absolute_uri(reverse("fhir_claims:claim-search")) + "/"
         if json_sql.is_available():
-            # Each entry's JSON made by PostgreSQL: no FHIR model built and validated per claim.
-            # The page's entries made by PostgreSQL as one JSON array: no FHIR model built and
-            # validated per claim, no document handled one by one in Python.
+            # The page's entries made by PostgreSQL as one JSON array from each claim's stored
+            # entry (billing.claim_documents): no FHIR model built and validated per claim, no
+            # document handled one by one in Python. The page's patients are looked up once per
+            # trajectory, after it.
             page = paginator.paginate_json(
-                found,
+                claims.claims_for_insurer(actor, patients=False),
                 request,
                 view=self,
                 document=fhir_search.claim_entry_json(base_url=base_url),
-                fields=("patient_id",),
+                fields=("trajectory_id",),
             )
-            touched = [(row["patient_id"], row["id"]) for row in page.rows]
+            patient_ids = claims.patients_of(page.columns["trajectory_id"])
+            claim_ids = page.columns["id"]
             entries = RawJSON(page.text)
         else:
+            found = claims.claims_for_insurer(actor)
             page = paginator.paginate_queryset(found, request, view=self)
-            touched = [(claim.patient_id, claim.pk) for claim in page]
+            patient_ids, claim_ids = [c.patient_id for c in page], [c.pk for c in page]
             entries = RawJSON.array(
                 fhir.claim_search_entry(claim, base_url=base_url) for claim in page
             )
@@ -180,7 +182,8 @@ class ClaimSearchView(ClaimFhirView):
             who=actor,
             action=AuditEvent.Action.LIST,
             model=Claim,
-            rows=touched,
+            patient_ids=patient_ids,
+            object_ids=claim_ids,
             detail="FHIR Claim search",
         )
         return Response(

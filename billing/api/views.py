@@ -119,29 +119,31 @@ class ClaimViewSet(viewsets.GenericViewSet):
         examples=[examples.LIST_RESPONSE],
     )
     def list(self, request):
-        claims_found = self.filter_queryset(self.get_queryset())
         if json_sql.is_available():
-            # Each row's JSON made by PostgreSQL: no model instance or serializer per claim.
-            # The page's JSON array made by PostgreSQL in one piece: no model instance or
-            # serializer per claim, and Python never handles one claim's document on its own.
+            # The page's JSON array made by PostgreSQL in one piece from each claim's stored
+            # document (billing.claim_documents): no model instance or serializer per claim,
+            # and Python never handles one claim's document on its own. The page's patients
+            # are looked up once per trajectory, after it.
             page = self.paginator.paginate_json(
-                claims_found,
+                self.filter_queryset(claims.claims_for_insurer(self.actor, patients=False)),
                 request,
                 view=self,
                 document=claim_output_json(),
-                fields=("patient_id",),
+                fields=("trajectory_id",),
             )
-            touched = [(row["patient_id"], row["id"]) for row in page.rows]
+            patient_ids = claims.patients_of(page.columns["trajectory_id"])
+            claim_ids = page.columns["id"]
             results = RawJSON(page.text)
         else:
-            page = self.paginate_queryset(claims_found)
-            touched = [(claim.patient_id, claim.pk) for claim in page]
+            page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+            patient_ids, claim_ids = [c.patient_id for c in page], [c.pk for c in page]
             results = ClaimOutput(page, many=True).data
         audit_record_page(
             who=self.actor,
             action=AuditEvent.Action.LIST,
             model=Claim,
-            rows=touched,
+            patient_ids=patient_ids,
+            object_ids=claim_ids,
             detail="api claim list",
         )
         return self.get_paginated_response(results)

@@ -108,15 +108,17 @@ class StableCursorPagination(_DocumentedCursor):
             )
         return super().encode_cursor(cursor)
 
-    def paginate_json(self, queryset, request, view=None, *, document, fields=("id",)):
+    def paginate_json(self, queryset, request, view=None, *, document, fields=()):
         """A page as one JSON array text made by PostgreSQL (``JsonPage``), in one query.
 
         ``document`` is an expression giving each row's JSON as text (``carechain.json_sql``);
-        ``fields`` the values Python needs of each row besides (the audit log's ids). DRF's own
-        cursor logic decides the page and its links, as for ``paginate_queryset``. PostgreSQL only.
+        ``fields`` the values Python needs of each row besides its id (the audit log's patient).
+        DRF's own cursor logic decides the page and its links, as for ``paginate_queryset``.
+        PostgreSQL only.
         """
-        found: list[str] = []
-        rows = self.paginate_queryset(
+        found: list[tuple[dict, str]] = []
+        self._rows_are_positions = True
+        self.paginate_queryset(
             _JsonPageQuery(
                 queryset,
                 document=document,
@@ -128,29 +130,44 @@ class StableCursorPagination(_DocumentedCursor):
             request,
             view,
         )
-        return JsonPage(rows, found[0])
+        columns, text = found[0]
+        return JsonPage(columns, text)
+
+    _rows_are_positions = False
+
+    def _get_position_from_instance(self, instance, ordering):
+        if self._rows_are_positions:  # a row of paginate_json is its ordering value
+            return str(instance)
+        return super()._get_position_from_instance(instance, ordering)
 
 
 class JsonPage:
-    """A page fetched by ``StableCursorPagination.paginate_json``: ``rows`` the page's
-    ``{field: value}`` for the fields asked for (in the page's order), ``text`` its documents as
-    one JSON array, made by PostgreSQL."""
+    """A page fetched by ``StableCursorPagination.paginate_json``: ``columns`` the page's values
+    of each field asked for (``{field: [value, ...]}``, ``id`` among them, in the page's order),
+    ``text`` its documents as one JSON array, made by PostgreSQL."""
 
-    __slots__ = ("rows", "text")
+    __slots__ = ("columns", "text")
 
-    def __init__(self, rows: list[dict], text: str):
-        self.rows, self.text = rows, text
+    def __init__(self, columns: dict[str, list], text: str):
+        self.columns, self.text = columns, text
 
 
 class _JsonPageQuery:
     """What ``CursorPagination.paginate_queryset`` does to a queryset (order it, filter it from
     the cursor on, slice one page and one row more, list it), turned into one query that returns
-    the page's ids and other fields as arrays and its documents as one JSON array text.
+    the ordering values of those rows (for DRF's cursor), the fields asked for of the page proper,
+    and its documents as one JSON array text.
 
-    The documents of the page proper (not of the extra row, which only says there is a next page)
-    are joined by ``string_agg`` in the order the page is shown, so Python never sees one claim's
-    document on its own. Listing this yields the rows DRF needs for its cursor (dicts) and keeps
-    the text in ``found``.
+    Everything is aggregated in one pass over the rows as the window function hands them on:
+    sorted by the page's ordering (``ROW_NUMBER() OVER (ORDER BY ...)`` outputs its rows in that
+    order, and nothing at that level can reorder them: no join, and a ``LIMIT`` below keeps it
+    serial). So only the documents of a page shown the other way round than it is fetched (a
+    ``previous`` page) are sorted; sorting 5,000 documents in each aggregate cost a third of the
+    query (docs/explain/claims_pull.md). The extra row, which only says there is a next page, is
+    filtered out of the documents; Python cuts it off the value arrays. Python never sees one
+    claim's document on its own, nor builds a value per row: listing this yields the ordering
+    values (what DRF's cursor logic reads of a row, ``_get_position_from_instance``) and keeps the
+    columns (in the page's order) and the text in ``found``.
     """
 
     def __init__(self, queryset, *, document, fields, page_size, display, found):
@@ -176,35 +193,51 @@ class _JsonPageQuery:
     def __getitem__(self, window: slice):
         return self._with(self.queryset[window])
 
+    def _order(self) -> tuple[str, bool]:
+        """The ordering column, and whether the page is fetched the other way round than shown
+        (a ``previous`` page is fetched backwards from its cursor)."""
+        (order,) = self.queryset.query.order_by  # one field: the primary key
+        column = order.lstrip("-")
+        assert column == self.display.lstrip("-"), "a page is shown in the order it is fetched"
+        return column, order.startswith("-") != self.display.startswith("-")
+
     def sql_with_params(self) -> tuple[str, list]:
         """The page's query (docs/explain/claims_pull.md shows its plan)."""
-        (order,) = self.queryset.query.order_by  # one field: the primary key
-        fetched_column = order.lstrip("-")
-        shown_column = self.display.lstrip("-")
-        inner = self.queryset.values(*self.fields, _document=self.document)
+        column, backwards = self._order()
+        descending = self.queryset.query.order_by[0].startswith("-")
+        inner = self.queryset.values(
+            *dict.fromkeys((column, *self.fields)), _document=self.document
+        )
         sql, params = inner.query.sql_with_params()
         quote = connection.ops.quote_name
-        arrays = ", ".join(f"ARRAY_AGG(p.{quote(f)} ORDER BY p._n)" for f in self.fields)
-        fetched = f"{quote(fetched_column)} {'DESC' if order.startswith('-') else 'ASC'}"
-        shown = f"p.{quote(shown_column)} {'DESC' if self.display.startswith('-') else 'ASC'}"
+        fetched = f"{quote(column)} {'DESC' if descending else 'ASC'}"
+        shown = (
+            f" ORDER BY p.{quote(column)} {'ASC' if descending else 'DESC'}" if backwards else ""
+        )
+        arrays = ", ".join(f"ARRAY_AGG(p.{quote(f)})" for f in self.fields if f != column)
         # Identifiers come from the model's metadata (quoted); values are parameters.
         page_sql = (
-            f"SELECT {arrays}, '[' || COALESCE(STRING_AGG(p._document, ',' ORDER BY {shown}) "  # noqa: S608
+            f"SELECT ARRAY_AGG(p.{quote(column)}), {arrays}{', ' if arrays else ''}"  # noqa: S608
+            f"'[' || COALESCE(STRING_AGG(p._document, ','{shown}) "
             f"FILTER (WHERE p._n <= %s), '') || ']' "
             f"FROM (SELECT i.*, ROW_NUMBER() OVER (ORDER BY i.{fetched}) AS _n FROM ({sql}) i) p"
         )
         return page_sql, [self.page_size, *params]
 
     def __iter__(self):
+        column, backwards = self._order()
         with connection.cursor() as cursor:
             cursor.execute(*self.sql_with_params())
-            *columns, text = cursor.fetchone()
-        self.found.append(text)
-        if columns[0] is None:  # no rows: ARRAY_AGG of nothing is null
-            return iter(())
-        return (
-            dict(zip(self.fields, values, strict=True)) for values in zip(*columns, strict=True)
-        )
+            positions, *arrays, text = cursor.fetchone()
+        positions = positions or []
+        fetched = iter(arrays)
+        count = min(len(positions), self.page_size)
+        columns = {}
+        for field in self.fields:
+            values = (positions if field == column else next(fetched) or [])[:count]
+            columns[field] = values[::-1] if backwards else values
+        self.found.append((columns, text))
+        return iter(positions)
 
 
 class KeysetCursorPagination(_DocumentedCursor):

@@ -54,11 +54,17 @@ class RawJSONRenderer(JSONRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None):
         if not (isinstance(data, dict) and any(isinstance(v, RawJSON) for v in data.values())):
             return super().render(data, accepted_media_type, renderer_context)
-        parts = []
+        # One join of the pieces: a page of 5,000 claims is 3 MB of text, copied once here and
+        # once by encode() (building it pair by pair copied it four times).
+        pieces = ["{"]
         for key, value in data.items():
-            text = value.text if isinstance(value, RawJSON) else self._dumps(value)
-            parts.append(f"{json.dumps(key, ensure_ascii=self.ensure_ascii)}:{text}")
-        return ("{" + ",".join(parts) + "}").encode()
+            if len(pieces) > 1:
+                pieces.append(",")
+            pieces.append(json.dumps(key, ensure_ascii=self.ensure_ascii))
+            pieces.append(":")
+            pieces.append(value.text if isinstance(value, RawJSON) else self._dumps(value))
+        pieces.append("}")
+        return "".join(pieces).encode()
 
     def _dumps(self, value) -> str:
         return json.dumps(
