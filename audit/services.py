@@ -26,8 +26,10 @@ by patient: the patient's access report and the privacy officer's search by pati
 page row, ``audit.queries``), and the keys of every claim on the page in ``object_ids``, in page
 order, so which claims were read stays reconstructible. The row's hash covers the patient list and
 the keys, and ``audit_verify_chain`` reads the list back: a patient taken away from (or added to)
-a page row breaks the chain like any changed row. Single reads (``audit_record``) and the short
-lists of the care staff's own pages (``audit_record_rows``, up to 200 rows) stay one row per record.
+a page row breaks the chain like any changed row. The care staff's own lists (the caseload of 200,
+the worklist of 300) are pages too: a row per record there was 5-20 ms of a page of about 50
+(docs/benchmarks.md). Single reads (``audit_record``) stay one row per record, and so do the
+changes a task makes to many records at once (``audit_record_rows``: each is a change of its own).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.models import AuditEvent
-from audit.services import Touch, audit_record, audit_record_many, audit_record_rows
+from audit.services import Touch, audit_record, audit_record_many, audit_record_page
 from carechain.access import Actor, role_required
 from carechain.models import Location, Role
 from carechain.services import coaches_of_providers
@@ -58,11 +58,12 @@ def caseload(request):
         "query": request.GET.get("q", "").strip()[:100],
     }
     rows = queries.caseload_rows(queries.caseload(actor, **filters)[:CASELOAD_LIMIT])
-    audit_record_rows(
+    audit_record_page(
         who=actor,
         action=AuditEvent.Action.LIST,
         model=Trajectory,
-        rows=[(row["patient_id"], row["pk"]) for row in rows],
+        patient_ids=[row["patient_id"] for row in rows],
+        object_ids=[row["pk"] for row in rows],
         detail="caseload",
     )
     return render(

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.models import AuditEvent
-from audit.services import Touch, audit_record, audit_record_many, audit_record_rows
+from audit.services import Touch, audit_record, audit_record_many, audit_record_page
 from carechain.access import Actor, practices_for_referring, role_required
 from carechain.models import PRACTICE_ROLES, Patient, Role
 from carechain.services import coaches_of_providers
@@ -197,11 +197,12 @@ def worklist(request):
     if show not in ("all", "mine", "unassigned"):
         show = "all"
     rows = queries.worklist_rows(queries.worklist(actor, show=show)[:WORKLIST_LIMIT])
-    audit_record_rows(
+    audit_record_page(
         who=actor,
         action=AuditEvent.Action.LIST,
         model=Referral,
-        rows=[(row["patient_id"], row["pk"]) for row in rows],
+        patient_ids=[row["patient_id"] for row in rows],
+        object_ids=[row["pk"] for row in rows],
         detail="worklist",
     )
     return render(request, "referrals/worklist.html", {"rows": rows, "show": show})

@@ -29,7 +29,14 @@ APPS = [
     "reports",
 ]
 # Functions that write an audit row, and the position of their detail argument.
-AUDIT_CALLS = {"audit_record": None, "audit_record_rows": None, "Touch": 2, "_fail": 1, "_log": 2}
+AUDIT_CALLS = {
+    "audit_record": None,
+    "audit_record_rows": None,
+    "audit_record_page": None,
+    "Touch": 2,
+    "_fail": 1,
+    "_log": 2,
+}
 # What a placeholder may hold: a number or id first (most texts), then the values the code
 # composes details from (a second factor's kind, the provider report's scope, an API key).
 SAMPLES = [

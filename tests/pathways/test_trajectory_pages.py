@@ -143,6 +143,39 @@ def test_caseload_runs_a_constant_number_of_queries(
     assert len(response.context["rows"]) == 10
 
 
+def test_caseload_is_one_audit_row_found_in_every_listed_patients_access_report(
+    client, chain, coach
+):
+    from audit.models import AuditEvent
+    from audit.queries import events_of_patient
+    from carechain.models import Role
+
+    colleague = factories.member(Role.COACH, chain.provider)
+
+    mine = [
+        factories.trajectory_in(
+            "counselling",
+            coach=coach,
+            referral__patient=factories.PatientFactory(practice=chain.practice_a),
+        )
+        for _ in range(3)
+    ]
+    someone_else = factories.trajectory_in(
+        "counselling",
+        coach=colleague,
+        referral__patient=factories.PatientFactory(practice=chain.practice_a),
+    )
+    client.force_login(coach)
+    before = AuditEvent.objects.count()
+    assert client.get(reverse("caseload")).status_code == 200
+    (row,) = AuditEvent.objects.filter(pk__gt=before, detail="caseload")
+    assert (row.action, row.user_id, row.patient_count) == ("list", coach.pk, 3)
+    assert sorted(row.object_ids.split(",")) == sorted(str(t.pk) for t in mine)
+    for trajectory in mine:
+        assert row in events_of_patient(trajectory.patient_id)
+    assert row not in events_of_patient(someone_else.patient_id)
+
+
 def test_caseload_shows_the_next_action_and_marks_overdue(client, chain, coach):
     trajectory = factories.trajectory_in(
         "intake_done",
