@@ -1,7 +1,7 @@
 """A claim's REST document and FHIR search entry, kept on its row by PostgreSQL.
 
 An insurer pulls every claim, 5,000 a page; building each row's JSON at read time cost 40-100 µs a
-row whatever the SQL construct, most of a page and three times what COPY spends on the whole row
+row whatever the SQL construct, most of a page and over ten times what COPY spends on the whole row
 (docs/explain/claims_pull.md). A claim is written a few times in its life and read by every pull,
 so the JSON of what the row itself holds is built when the row is written: a ``BEFORE INSERT OR
 UPDATE`` trigger sets ``Claim.api_document`` (``billing.api.documents.claim_output_stored``) and
