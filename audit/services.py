@@ -45,6 +45,8 @@ from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from carechain.sql_arrays import bigint_array
+
 from .models import AuditCheckpoint, AuditEvent, AuditEventPatient
 
 logger = logging.getLogger(__name__)
@@ -245,10 +247,6 @@ def _insert_page_row(event: AuditEvent, patients: list[int]) -> None:
     marks = ", ".join("%s" for _f in fields)
     values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
     link = AuditEventPatient._meta
-    # The patients as one array literal ('{1,2,3}'): a Python list would be sent as ARRAY[1,2,3],
-    # which PostgreSQL parses element by element, 7 ms for the ~1,700 patients of a claims page
-    # against 0.5 ms (and 3 ms for the driver to write it).
-    patients_literal = "{" + ",".join(map(str, patients)) + "}"
     with connection.cursor() as cursor:
         # Identifiers come from the models' metadata, quoted; every value is a parameter. Both
         # INSERTs run (a data-modifying CTE always does), the statement returns the row's id.
@@ -258,7 +256,7 @@ def _insert_page_row(event: AuditEvent, patients: list[int]) -> None:
             f"p AS (INSERT INTO {quote(link.db_table)} ({quote('event_id')}, {quote('patient_id')}) "
             "SELECT e.id, u.patient_id FROM e, unnest(%s::bigint[]) AS u(patient_id)) "
             "SELECT id FROM e",
-            [*values, patients_literal],
+            [*values, bigint_array(patients)],
         )
         found = cursor.fetchone()
     event.pk = found[0]

@@ -25,6 +25,7 @@ from django.utils import timezone, translation
 
 from carechain.access import Actor
 from carechain.models import Membership, Role
+from carechain.sql_arrays import bigint_array
 from pathways import services as pathway_services
 from pathways.models import Trajectory
 from pathways.models import TrajectoryState as T
@@ -153,7 +154,7 @@ def _follow_up_calls_by_flag(horizon, marked: list[int], result: ScanResult) -> 
     )
     kind = Reminder.Kind.FOLLOW_UP_CALL
     remind = [*FOLLOW_UP_STATES, horizon]
-    params = [*remind, *remind, marked, kind, now, *FOLLOW_UP_STATES, now, kind]
+    params = [*remind, *remind, bigint_array(marked), kind, now, *FOLLOW_UP_STATES, now, kind]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         created, resolved = cursor.fetchone()

@@ -193,18 +193,17 @@ class _JsonPageQuery:
     def __getitem__(self, window: slice):
         return self._with(self.queryset[window])
 
-    def _order(self) -> tuple[str, bool]:
-        """The ordering column, and whether the page is fetched the other way round than shown
-        (a ``previous`` page is fetched backwards from its cursor)."""
+    def _order(self) -> tuple[str, bool, bool]:
+        """The ordering column, whether the page is fetched descending, and whether it is fetched
+        the other way round than shown (a ``previous`` page is fetched backwards from its cursor)."""
         (order,) = self.queryset.query.order_by  # one field: the primary key
-        column = order.lstrip("-")
+        column, descending = order.lstrip("-"), order.startswith("-")
         assert column == self.display.lstrip("-"), "a page is shown in the order it is fetched"
-        return column, order.startswith("-") != self.display.startswith("-")
+        return column, descending, descending != self.display.startswith("-")
 
     def sql_with_params(self) -> tuple[str, list]:
         """The page's query (docs/explain/claims_pull.md shows its plan)."""
-        column, backwards = self._order()
-        descending = self.queryset.query.order_by[0].startswith("-")
+        column, descending, backwards = self._order()
         inner = self.queryset.values(
             *dict.fromkeys((column, *self.fields)), _document=self.document
         )
@@ -225,7 +224,7 @@ class _JsonPageQuery:
         return page_sql, [self.page_size, *params]
 
     def __iter__(self):
-        column, backwards = self._order()
+        column, _descending, backwards = self._order()
         with connection.cursor() as cursor:
             cursor.execute(*self.sql_with_params())
             positions, *arrays, text = cursor.fetchone()
