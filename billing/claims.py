@@ -12,12 +12,12 @@ for scoping and for the patient id of the audit log, never shown.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, When
 from django.http import Http404
 from django.utils import timezone
@@ -28,9 +28,7 @@ from audit.models import AuditEvent
 from audit.services import Touch, audit_record, audit_record_many
 from carechain.access import Actor
 from carechain.models import Organisation, OrganisationAPIKey, Role
-from carechain.sql_arrays import bigint_array
 from carechain.validators import normalise_bsn, validate_agb, validate_bsn
-from pathways.models import Trajectory
 
 from .models import Claim, RejectionReason
 from .services import claim_number_next_version
@@ -149,31 +147,9 @@ def with_links(claims: QuerySet[Claim]) -> QuerySet[Claim]:
     return with_versions(claims).annotate(patient_id=F("trajectory__patient_id"))
 
 
-def claims_for_insurer(actor: Actor, *, patients: bool = True) -> QuerySet[Claim]:
-    """Claims addressed to the calling insurer; nothing for anyone else. Without ``patients``, no
-    patient id per claim (a page of 5,000 looks its patients up at once, ``patients_of``)."""
-    claims = Claim.objects.filter(insurer_id__in=insurer_ids(actor))
-    return with_links(claims) if patients else with_versions(claims)
-
-
-def patients_of(trajectory_ids: Iterable[int]) -> list[int]:
-    """The patients of these trajectories, for the audit row of a page of claims: one lookup per
-    trajectory, not one per claim (joined per claim it was a fifth of a 5,000-claim page's query,
-    docs/explain/claims_pull.md). One query."""
-    ids = sorted(set(trajectory_ids))
-    if not ids:
-        return []
-    meta = Trajectory._meta
-    quote = connection.ops.quote_name
-    patient = meta.get_field("patient").column
-    with connection.cursor() as cursor:
-        # Identifiers come from the model's metadata, quoted; the ids are one parameter.
-        cursor.execute(
-            f"SELECT DISTINCT {quote(patient)} FROM {quote(meta.db_table)} "  # noqa: S608
-            f"WHERE {quote(meta.pk.column)} = ANY(%s::bigint[])",
-            [bigint_array(ids)],
-        )
-        return [row[0] for row in cursor.fetchall()]
+def claims_for_insurer(actor: Actor) -> QuerySet[Claim]:
+    """Claims addressed to the calling insurer; nothing for anyone else."""
+    return with_links(Claim.objects.filter(insurer_id__in=insurer_ids(actor)))
 
 
 def claims_for_provider(actor: Actor) -> QuerySet[Claim]:

@@ -229,7 +229,7 @@ def claim_search_bundle(entries: RawJSON, *, self_url: str, next_url: str | None
     if next_url:
         links.append({"relation": "next", "url": next_url})
     head = json.dumps({"resourceType": "Bundle", "type": "searchset", "link": links})
-    return RawJSON("".join((head[:-1], ',"entry":', entries.text, "}")))  # one copy of 10 MB
+    return RawJSON(head[:-1] + ',"entry":', *entries.chunks, "}")  # joined once, by the renderer
 
 
 def _coding(system: str, code: str) -> dict:

@@ -157,20 +157,19 @@ class ClaimSearchView(ClaimFhirView):
         paginator = ClaimSearchPagination()
         base_url = request.build_absolute_uri(reverse("fhir_claims:claim-search")) + "/"
         if json_sql.is_available():
-            # The page's entries made by PostgreSQL as one JSON array from each claim's stored
-            # entry (billing.claim_documents): no FHIR model built and validated per claim, no
-            # document handled one by one in Python. The page's patients are looked up once per
-            # trajectory, after it.
+            # Each claim's stored entry (billing.claim_documents) as PostgreSQL sends it, joined
+            # into the page's array at once: no FHIR model built and validated per claim, no
+            # entry decoded or parsed in Python. Each row brings its patient (for the audit row)
+            # from the trajectory's foreign key, in the same query.
             page = paginator.paginate_json(
-                claims.claims_for_insurer(actor, patients=False),
+                claims.claims_for_insurer(actor),
                 request,
                 view=self,
                 document=fhir_search.claim_entry_json(base_url=base_url),
-                fields=("trajectory_id",),
+                fields=("patient_id",),
             )
-            patient_ids = claims.patients_of(page.columns["trajectory_id"])
-            claim_ids = page.columns["id"]
-            entries = RawJSON(page.text)
+            patient_ids, claim_ids = page.columns["patient_id"], page.columns["id"]
+            entries = page.documents
         else:
             found = claims.claims_for_insurer(actor)
             page = paginator.paginate_queryset(found, request, view=self)

@@ -23,7 +23,7 @@ from audit.services import audit_record, audit_record_page
 from carechain import json_sql
 from carechain.access import Actor
 from carechain.api.pagination import MAX_CLAIMS_PAGE_SIZE, StableCursorPagination
-from carechain.api.renderers import RawJSON, RawJSONRenderer
+from carechain.api.renderers import RawJSONRenderer
 from carechain.api.serializers import ErrorOutput
 from carechain.models import Role
 
@@ -120,20 +120,19 @@ class ClaimViewSet(viewsets.GenericViewSet):
     )
     def list(self, request):
         if json_sql.is_available():
-            # The page's JSON array made by PostgreSQL in one piece from each claim's stored
-            # document (billing.claim_documents): no model instance or serializer per claim,
-            # and Python never handles one claim's document on its own. The page's patients
-            # are looked up once per trajectory, after it.
+            # Each claim's stored document (billing.claim_documents) as PostgreSQL sends it,
+            # joined into the page's array at once: no model instance or serializer per claim,
+            # no document decoded or parsed in Python. Each row brings its patient (for the
+            # audit row) from the trajectory's foreign key, in the same query.
             page = self.paginator.paginate_json(
-                self.filter_queryset(claims.claims_for_insurer(self.actor, patients=False)),
+                self.filter_queryset(claims.claims_for_insurer(self.actor)),
                 request,
                 view=self,
                 document=claim_output_json(),
-                fields=("trajectory_id",),
+                fields=("patient_id",),
             )
-            patient_ids = claims.patients_of(page.columns["trajectory_id"])
-            claim_ids = page.columns["id"]
-            results = RawJSON(page.text)
+            patient_ids, claim_ids = page.columns["patient_id"], page.columns["id"]
+            results = page.documents
         else:
             page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
             patient_ids, claim_ids = [c.patient_id for c in page], [c.pk for c in page]

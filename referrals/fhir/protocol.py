@@ -85,7 +85,7 @@ class FhirJsonRenderer(BaseRenderer):
         if data is None:
             return b""
         if isinstance(data, RawJSON):
-            return data.text.encode()
+            return data.encoded()
         if hasattr(data, "model_dump_json"):
             return data.model_dump_json().encode()
         return json.dumps(data, ensure_ascii=False).encode()

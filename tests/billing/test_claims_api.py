@@ -138,12 +138,11 @@ def test_a_forged_cursor_is_a_404_not_a_crash(api, chain, prestaties, cursor):
 
 
 def _expected_list_queries() -> int:
-    # api key with its organisation; the page (with the neighbouring versions as subqueries;
-    # elsewhere joined to the trajectory's patient id); [on PostgreSQL the page's patients, once
-    # per trajectory]; audit: savepoint, [advisory lock on PostgreSQL], newest hash, the page's
-    # row with its patients (one statement on PostgreSQL, two on SQLite), release
-    patients = 1 if connection.vendor == "postgresql" else 0
-    return 1 + 1 + patients + 5
+    # api key with its organisation; the page (with the neighbouring versions as subqueries,
+    # joined to the trajectory's patient id); audit: savepoint, [advisory lock on PostgreSQL],
+    # newest hash, the page's row with its patients (one statement on PostgreSQL, two on
+    # SQLite), release
+    return 1 + 1 + 5
 
 
 def _expected_detail_queries() -> int:
