@@ -7,7 +7,7 @@ from django.core import mail
 from django.urls import reverse
 
 from carechain.access import Actor
-from carechain.models import Membership
+from carechain.models import Membership, Role
 from pathways import services as pathway_services
 from pathways.models import Trajectory
 from reminders.models import Reminder
@@ -108,6 +108,18 @@ def test_coach_sees_reminders_on_the_home_page(client, chain, coach):
     reminders_scan()
     client.force_login(coach)
     assert "Uw herinneringen" in client.get(reverse("home")).content.decode()
+
+
+def test_a_coach_whose_coach_membership_ended_sees_no_reminders(client, chain, coach):
+    trajectory = ended(coach, chain, quit_date=D(2025, 1, 2))
+    reminders_scan()
+    Membership.objects.filter(user=coach, role=Role.COACH).update(is_active=False)
+    client.force_login(coach)
+    response = client.get(reverse("home"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Uw herinneringen" not in html
+    assert trajectory.patient.last_name not in html
 
 
 def test_daily_digest_has_no_patient_data(chain, coach):
