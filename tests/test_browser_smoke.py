@@ -1,6 +1,7 @@
 import pytest
 
 from carechain import demo
+from tests import factories
 from tests.browser import ARTIFACTS, chromium_page, login
 
 
@@ -19,7 +20,7 @@ def test_demo_coach_logs_in_and_sees_the_dutch_home_page(live_server):
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_wrong_password_shows_a_dutch_error(live_server):
-    demo.seed()
+    factories.UserFactory(username="coach.anna")  # one person is all a refused login needs
     with chromium_page() as page:
         login(page, live_server.url, "coach.anna", "wrong-password")
         assert "wachtwoord" in page.inner_text(".errorbox").lower()
